@@ -1,0 +1,26 @@
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from organizations.services import LoadReport, agencies_load, demo_staff_load, roles_sync
+from procedures.services import catalogue_load
+
+
+class Command(BaseCommand):
+    help = "Load the 2025 province, its agencies, the procedure catalogue and the demo accounts (idempotent)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", "AnGiang@2025"))
+        parser.add_argument("--no-templates", action="store_true", help="skip rendering the blank form PDFs")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        report = LoadReport()
+        with transaction.atomic():
+            roles_sync()
+            agencies_load(report=report)
+            catalogue_load(report=report, render_templates=not opts["no_templates"])
+            staff = demo_staff_load(password=opts["password"])
+        for what, count in report.created.items():
+            self.stdout.write(f"  {what}: {count} new")
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({len(staff)} demo accounts)."))

@@ -1,0 +1,174 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel, ValidityModel, ValidityQuerySet
+
+# DOMAIN.md: dot-separated groups of digits and A–Z, at most 35 characters.
+agency_identifier_validator = RegexValidator(
+    r"^[0-9A-Z]+(\.[0-9A-Z]+)*$",
+    _("An electronic identifier is groups of digits and capital letters separated by dots."),
+)
+
+
+class AdministrativeUnit(ValidityModel):
+    """A province or commune-level unit (đơn vị hành chính) with its national statistics code."""
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("province")
+        COMMUNE = "xa", _("commune")
+        WARD = "phuong", _("ward")
+        SPECIAL_ZONE = "dac_khu", _("special zone")
+
+    code = models.PositiveIntegerField(_("statistics code"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    codename = models.SlugField(_("code name"), max_length=80, blank=True)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("administrative unit")
+        verbose_name_plural = _("administrative units")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(ValidityModel, TimeStampedModel):
+    """A body that receives or resolves procedures (cơ quan có thẩm quyền)."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        COMMUNE = "commune", _("commune")
+
+    class Kind(models.TextChoices):
+        PEOPLES_COMMITTEE = "ubnd", _("People's Committee")
+        OFFICE = "office", _("office of the People's Committee")
+        DEPARTMENT = "department", _("provincial department")
+        SERVICE_CENTRE = "service_centre", _("public-administration service centre")
+        OTHER = "other", _("other body")
+
+    identifier = models.CharField(
+        _("electronic identifier"), max_length=35, unique=True, validators=[agency_identifier_validator]
+    )
+    key = models.SlugField(_("key"), max_length=40, unique=True, help_text=_("Stable short name used in data files."))
+    name = models.CharField(_("name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=80, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    unit = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("administrative unit"),
+        on_delete=models.PROTECT,
+        related_name="agencies",
+        help_text=_("The province, or the commune a commune-level agency serves."),
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["level", "name"]
+        indexes = [models.Index(fields=["level", "unit"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(ValidityModel, TimeStampedModel):
+    """A unit inside an agency that handles steps of a procedure (phòng, ban chuyên môn)."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="departments")
+    code = models.SlugField(_("code"), max_length=40)
+    kind = models.SlugField(
+        _("kind"),
+        max_length=40,
+        help_text=_("The same kind in different agencies (e.g. every commune's culture and society division)."),
+    )
+    name = models.CharField(_("name"), max_length=255)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["agency", "name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="department_unique_code_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.agency.short_name or self.agency.name}"
+
+
+class Counter(TimeStampedModel):
+    """A one-stop reception counter (quầy tiếp nhận) hosted by an agency."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("host agency"), on_delete=models.PROTECT, related_name="counters")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=255)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reception counter")
+        verbose_name_plural = _("reception counters")
+        ordering = ["agency", "code"]
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="counter_unique_code_per_agency")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ONE_STOP_OFFICER = "one_stop_officer", _("one-stop officer")
+    SPECIALIST = "specialist", _("specialist")
+    DEPARTMENT_HEAD = "department_head", _("department head")
+    AGENCY_LEADER = "agency_leader", _("agency leader")
+    AGENCY_ADMIN = "agency_admin", _("agency administrator")
+    PROVINCE_ADMIN = "province_admin", _("province administrator")
+
+
+class Staff(TimeStampedModel):
+    """A staff account's place in the organisation (cán bộ, công chức)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="staff")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    counter = models.ForeignKey(
+        Counter, verbose_name=_("counter"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        ordering = ["agency", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN)

@@ -1,0 +1,29 @@
+"""Reads on the organisation."""
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AdministrativeUnit, Agency
+
+
+def agency_list(
+    *, level: str | None = None, unit_code: int | None = None, on: dt.date | None = None
+) -> QuerySet[Agency]:
+    qs = Agency.objects.select_related("parent", "unit").order_by("level", "identifier")
+    if on is not None:
+        qs = qs.valid_on(on)
+    if level:
+        qs = qs.filter(level=level)
+    if unit_code is not None:
+        qs = qs.filter(unit__code=unit_code)
+    return qs
+
+
+def commune_list(*, on: dt.date | None = None) -> QuerySet[AdministrativeUnit]:
+    return (
+        AdministrativeUnit.objects.valid_on(on or timezone.localdate())
+        .exclude(kind=AdministrativeUnit.Kind.PROVINCE)
+        .order_by("name")
+    )

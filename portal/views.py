@@ -1,0 +1,91 @@
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound
+from core.qr import qr_svg
+from organizations.selectors import agency_list
+from procedures.models import Procedure
+from procedures.selectors import field_list, procedure_get, procedure_search
+
+from .forms import CatalogueFilterForm
+
+PAGE_SIZE = 20
+
+
+def home(request):  # type: ignore[no-untyped-def]
+    fields = field_list().annotate(
+        procedure_count=Count("procedures", filter=Q(procedures__status=Procedure.Status.PUBLISHED))
+    )
+    totals = Procedure.objects.published().aggregate(
+        total=Count("id"),
+        online=Count("id", filter=~Q(online_level=Procedure.OnlineLevel.NONE)),
+        full=Count("id", filter=Q(online_level=Procedure.OnlineLevel.FULL)),
+    )
+    return render(request, "portal/home.html", {"fields": fields, "totals": totals})
+
+
+def _agency_choices():  # type: ignore[no-untyped-def]
+    # Provincial agencies first, then communes; all in one query for the filter's <select>.
+    return agency_list(on=timezone.localdate()).only("identifier", "name", "level").order_by("-level", "name")
+
+
+def catalogue(request):  # type: ignore[no-untyped-def]
+    form = CatalogueFilterForm(request.GET or None, agencies=_agency_choices(), fields=field_list())
+    if form.is_bound and not form.is_valid():
+        return render(request, "portal/catalogue.html", {"form": form, "page": None}, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    procedures = procedure_search(
+        q=data.get("q") or "",
+        agency=data["agency"].identifier if data.get("agency") else None,
+        field=data["field"].code if data.get("field") else None,
+        level=data.get("level") or None,
+        online_level=data.get("online_level") or None,
+    )
+    paginator = Paginator(procedures, PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except PageNotAnInteger as exc:
+        raise Http404(_("The page number must be a whole number.")) from exc
+    except EmptyPage as exc:
+        raise Http404(_("There is no page %(page)s in these results.") % {"page": request.GET.get("page")}) from exc
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "portal/catalogue.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def procedure_detail(request, code: str):  # type: ignore[no-untyped-def]
+    try:
+        procedure = procedure_get(code=code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    url = request.build_absolute_uri(reverse("portal:procedure", args=[procedure.code]))
+    competences = list(procedure.competences.all())
+    return render(
+        request,
+        "portal/procedure.html",
+        {
+            "procedure": procedure,
+            "qr": qr_svg(url),
+            "page_url": url,
+            "competences": competences,
+            "commune_wide": len(competences) > 10,
+        },
+    )
+
+
+def component_template(request, code: str, order: int):  # type: ignore[no-untyped-def]
+    try:
+        procedure = procedure_get(code=code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    component = next((c for c in procedure.components.all() if c.order == order and c.template), None)
+    if component is None:
+        raise Http404(_("This component has no form template."))
+    return FileResponse(
+        component.template.open("rb"), as_attachment=True, filename=component.template.name.rsplit("/", 1)[-1]
+    )

@@ -1,0 +1,65 @@
+"""Shared fixtures. Tests run on the real PostgreSQL and Redis that scripts/test.sh starts."""
+
+import pytest
+from django.core.management import call_command
+
+from organizations.models import Agency, Role
+from organizations.services import LoadReport, agencies_load, roles_sync, staff_create
+from procedures.services import catalogue_load
+
+PASSWORD = "Mat-khau-kiem-thu-2025"
+
+
+def seed() -> LoadReport:
+    report = LoadReport()
+    roles_sync()
+    agencies_load(report=report)
+    catalogue_load(report=report, render_templates=False)
+    return report
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The 2025 province and the catalogue, loaded once; each test's transaction rolls back over it."""
+    with django_db_blocker.unblock():
+        seed()
+
+
+def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+    # Transactional tests (live server, threads) flush the tables when they end; run them last and let each
+    # re-seed what it needs, so the rolled-back tests above always see the session's data.
+    def flushes(item) -> bool:  # type: ignore[no-untyped-def]
+        return bool(set(getattr(item, "fixturenames", ())) & {"transactional_db", "live_server", "reseeded"})
+
+    items.sort(key=flushes)
+
+
+@pytest.fixture
+def reseeded(transactional_db):  # type: ignore[no-untyped-def]
+    seed()
+
+
+@pytest.fixture
+def commune_agency(db) -> Agency:  # type: ignore[no-untyped-def]
+    return Agency.objects.get(key="ubnd_30307")  # Phường Long Xuyên
+
+
+@pytest.fixture
+def province_admin(db):  # type: ignore[no-untyped-def]
+    return staff_create(
+        username="qt.tinh",
+        password=PASSWORD,
+        agency_identifier=Agency.objects.get(key="vp_ubnd").identifier,
+        role=Role.PROVINCE_ADMIN,
+        department_code="kiem_soat_tthc",
+        full_name="Nguyễn Quản Trị",
+    )
+
+
+@pytest.fixture
+def call(capsys):  # type: ignore[no-untyped-def]
+    def run(*args: str) -> str:
+        call_command(*args)
+        return capsys.readouterr().out
+
+    return run
