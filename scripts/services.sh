@@ -20,6 +20,12 @@ pg_bin() {
 start_pg() {
   local bin; bin="$(pg_bin)"
   local data="$DEV/pgdata"
+  if [ "$(id -u)" = "0" ] && [ ! -e "$data" ] && ! runuser -u postgres -- test -x "$DEV"; then
+    # The checkout sits where the postgres user cannot enter (e.g. under /root): keep the cluster in a
+    # directory it owns and link it into .dev/ so that it stays "the project's".
+    local outside; outside="/var/tmp/angiang-pg-$(echo "$DEV" | sha256sum | cut -c1-12)"
+    mkdir -p "$outside" && chown postgres:postgres "$outside" && ln -s "$outside" "$data"
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
     mkdir -p "$data"
     [ "$(id -u)" = "0" ] && chown postgres:postgres "$data"
@@ -27,8 +33,7 @@ start_pg() {
   fi
   if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     [ "$(id -u)" = "0" ] && chown postgres:postgres "$DEV/pgdata"
-    touch "$DEV/postgres.log"; [ "$(id -u)" = "0" ] && chown postgres:postgres "$DEV/postgres.log"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$DEV/postgres.log" -w -t 60 \
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 \
       -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=${DEV_PG_FSYNC:-on} -c max_connections=200" start >/dev/null
   fi
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='angiang'" | grep -q 1 \

@@ -1,0 +1,54 @@
+"""The ceiling: a bare WSGI app answering the same catalogue search with one indexed query through psycopg.
+
+No Django, no ORM, no serializer: what the database and the HTTP server alone can do on this machine.
+"""
+
+import json
+import os
+import re
+import unicodedata
+from urllib.parse import parse_qs
+
+import psycopg
+
+# gunicorn's sync workers serve one request at a time: one connection per worker process, opened lazily.
+_conn: psycopg.Connection | None = None
+SQL = """
+SELECT p.code, p.name, f.name, p.level, p.processing_time, p.time_unit, p.online_level
+FROM procedures_procedure p JOIN procedures_field f ON f.id = p.field_id
+WHERE p.status = 'published' AND p.search_vector @@ to_tsquery('simple', %s)
+ORDER BY ts_rank(p.search_vector, to_tsquery('simple', %s), 1) DESC, p.name
+LIMIT 20
+"""
+
+
+def _fold(text: str) -> list[str]:
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").replace("đ", "d")
+    return re.findall(r"\w+", text)
+
+
+def application(environ, start_response):  # type: ignore[no-untyped-def]
+    q = parse_qs(environ.get("QUERY_STRING", "")).get("q", [""])[0]
+    tsquery = " & ".join(f"{w}:*" for w in _fold(q)) or "a"
+    global _conn
+    if _conn is None:
+        _conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    rows = _conn.execute(SQL, (tsquery, tsquery)).fetchall()
+    body = json.dumps(
+        [
+            {
+                "code": r[0],
+                "name": r[1],
+                "field": r[2],
+                "level": r[3],
+                "processing_time": str(r[4]),
+                "time_unit": r[5],
+                "online_level": r[6],
+            }
+            for r in rows
+        ],
+        ensure_ascii=False,
+    ).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
