@@ -31,7 +31,12 @@ def home(request):  # type: ignore[no-untyped-def]
 
 def _agency_choices():  # type: ignore[no-untyped-def]
     # Provincial agencies first, then communes; all in one query for the filter's <select>.
-    return agency_list(on=timezone.localdate()).only("identifier", "name", "level").order_by("-level", "name")
+    return (
+        agency_list(on=timezone.localdate())
+        .select_related(None)
+        .only("identifier", "name", "level")
+        .order_by("-level", "name")
+    )
 
 
 def catalogue(request):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ class FieldFactory(factory.django.DjangoModelFactory):
 class ProcedureFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Procedure
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"9.{n:06d}")
     code_is_illustrative = True

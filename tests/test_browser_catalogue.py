@@ -19,7 +19,8 @@ def test_citizen_searches_the_catalogue_and_opens_a_procedure(live_server, resee
 
     # Filtering narrows the list in place (htmx) and keeps the URL shareable.
     page.get_by_label("Cấp thực hiện").select_option("province")
-    expect(page.locator(".result-count")).to_contain_text("Không tìm thấy thủ tục")
+    expect(page.locator(".result-count")).to_have_text("Tìm thấy 0 thủ tục")
+    expect(page.get_by_text("Không tìm thấy thủ tục phù hợp")).to_be_visible()
     page.get_by_label("Cấp thực hiện").select_option("commune")
     expect(page.locator(".procedure-name").first).to_have_text("Đăng ký khai sinh")
     expect(page).to_have_url(re.compile(r"level=commune"))

@@ -158,7 +158,7 @@ def test_create_staff_command(call):
 
 
 def test_create_staff_command_reports_errors_in_plain_words():
-    with pytest.raises(CommandError, match="999.99.99.H01"):
+    with pytest.raises(CommandError, match=r"999\.99\.99\.H01"):
         call_command(
             "create_staff", "--username=x", f"--password={PASSWORD}", "--agency=999.99.99.H01", "--role=specialist"
         )
