@@ -46,4 +46,4 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # --- Translations (compiled, not committed) -----------------------------------------------------------------------
-.venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-bootstrap-only}" .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=.dev -v 0
