@@ -36,7 +36,8 @@ def _redis() -> dict[str, Any]:
 
 
 def _celery() -> dict[str, Any]:
-    replies = celery_app.control.ping(timeout=settings.HEALTH_CELERY_TIMEOUT)
+    # limit=1: answer as soon as one worker replies instead of waiting out the whole timeout.
+    replies = celery_app.control.ping(timeout=settings.HEALTH_CELERY_TIMEOUT, limit=1)
     if not replies:
         raise RuntimeError("no Celery worker answered")
     return {"workers": sorted(name for reply in replies for name in reply)}

@@ -6,6 +6,7 @@ bash scripts/bootstrap.sh
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = "0" ]; then apt-get install -y -qq wrk >/dev/null; else echo "Run once: sudo apt-get install -y wrk"; exit 1; fi
 fi
-eval "$(bash scripts/services.sh start)"
+services_env="$(bash scripts/services.sh start)" || exit 1
+eval "$services_env"
 export DATABASE_URL REDIS_URL
 exec .venv/bin/python bench/run.py "$@"

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-eval "$(bash scripts/services.sh start)"
+services_env="$(bash scripts/services.sh start)" || { echo "Could not start PostgreSQL/Redis (see above)." >&2; exit 1; }
+eval "$services_env"
 export DATABASE_URL REDIS_URL
 export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
 export PORT="${PORT:-8000}"

@@ -32,9 +32,14 @@ start_pg() {
     as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
   if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+      echo "Port $PG_PORT already has a PostgreSQL that is not this project's; set DEV_PG_PORT or DATABASE_URL." >&2
+      exit 1
+    fi
     [ "$(id -u)" = "0" ] && chown postgres:postgres "$DEV/pgdata"
     as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=${DEV_PG_FSYNC:-on} -c max_connections=200" start >/dev/null
+      -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=${DEV_PG_FSYNC:-on} -c max_connections=200" start >/dev/null \
+      || { echo "PostgreSQL did not start; see $data/postgres.log" >&2; exit 1; }
   fi
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='angiang'" | grep -q 1 \
     || "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres angiang
@@ -45,17 +50,26 @@ stop_pg() {
   [ -f "$DEV/pgdata/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$DEV/pgdata" -m fast stop >/dev/null 2>&1 || true
 }
 
+redis_ours() { [ -f "$DEV/redis.pid" ] && kill -0 "$(cat "$DEV/redis.pid")" 2>/dev/null; }
+
 start_redis() {
-  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  if ! redis_ours; then
+    if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+      echo "Port $REDIS_PORT already has a Redis that is not this project's; set DEV_REDIS_PORT or REDIS_URL." >&2
+      exit 1
+    fi
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DEV" --daemonize yes \
       --pidfile "$DEV/redis.pid" --logfile "$DEV/redis.log" --save "" --appendonly no >/dev/null
-    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "Redis did not start; see $DEV/redis.log" >&2
+    exit 1
   fi
 }
 
 stop_redis() {
   # Only the instance this script started (its pid file), never a server someone else runs on the port.
-  if [ -f "$DEV/redis.pid" ]; then kill "$(cat "$DEV/redis.pid")" 2>/dev/null || true; rm -f "$DEV/redis.pid"; fi
+  if redis_ours; then kill "$(cat "$DEV/redis.pid")"; fi
+  rm -f "$DEV/redis.pid"
 }
 
 case "${1:-start}" in
