@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
 DURATION = os.environ.get("BENCH_DURATION", "15s")
@@ -89,18 +91,9 @@ def _machine() -> str:
     mem = next(
         line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
     )
-    pg = subprocess.run(
-        [
-            str(VENV / "python"),
-            "manage.py",
-            "shell",
-            "-c",
-            "from django.db import connection as c; c.ensure_connection(); print(c.pg_version)",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        version = conn.info.server_version
+    pg = f"{version // 10000}.{version % 10000}"
     return (
         f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.platform()}, "
         f"Python {platform.python_version()}, PostgreSQL server {pg}"
