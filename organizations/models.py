@@ -40,6 +40,10 @@ class AdministrativeUnit(ValidityModel):
         return self.name
 
 
+def default_working_hours() -> list[list[str]]:
+    return [["07:00", "11:30"], ["13:00", "17:00"]]
+
+
 class Agency(ValidityModel, TimeStampedModel):
     """A body that receives or resolves procedures (cơ quan có thẩm quyền)."""
 
@@ -80,6 +84,11 @@ class Agency(ValidityModel, TimeStampedModel):
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    working_hours = models.JSONField(
+        _("working hours"),
+        default=default_working_hours,
+        help_text=_('Periods of a working day, e.g. [["07:00", "11:30"], ["13:00", "17:00"]].'),
+    )
 
     objects = ValidityQuerySet.as_manager()
 

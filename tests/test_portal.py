@@ -101,3 +101,8 @@ def test_agency_admin_sees_only_own_agency(client, commune_agency):
     client.force_login(admin.user)
     html = client.get("/quan-tri/organizations/department/").content.decode()
     assert "Phòng Văn hóa - Xã hội" in html and "Sở Tư pháp" not in html
+
+
+def test_vietnamese_first_whatever_the_browser_language(client):
+    html = client.get("/thu-tuc/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="vi"' in html and "Thủ tục hành chính" in html
