@@ -52,3 +52,36 @@ def application(environ, start_response):  # type: ignore[no-untyped-def]
     ).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+LOOKUP_SQL = """
+SELECT d.code, d.status, d.applicant_name, d.organisation_name, d.received_at, d.appointment_at, a.name
+FROM dossiers_dossier d JOIN organizations_agency a ON a.id = d.agency_id
+WHERE d.code = %s AND d.status <> 3
+"""
+
+
+def lookup_application(environ, start_response):  # type: ignore[no-untyped-def]
+    """The ceiling for the public lookup: one indexed query, JSON out."""
+    global _conn
+    if _conn is None:
+        _conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    code = environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
+    row = _conn.execute(LOOKUP_SQL, (code,)).fetchone()
+    if row is None:
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [b'{"code": "dossier_not_found"}']
+    body = json.dumps(
+        {
+            "code": row[0],
+            "valid": row[1] != 1,
+            "applicant_name": row[2],
+            "organisation_name": row[3],
+            "received_at": row[4].isoformat() if row[4] else None,
+            "appointment_at": row[5].isoformat() if row[5] else None,
+            "receiving_agency": row[6],
+        },
+        ensure_ascii=False,
+    ).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

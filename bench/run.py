@@ -6,6 +6,7 @@ Load comes from wrk (Debian package) with 32 concurrent connections.
 """
 
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -24,14 +25,16 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 2) + 1)))
 OUT = ROOT / "docs" / "performance.md"
 
+LOOKUP_TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
+LUA = ROOT / ".dev" / "bench-codes.lua"
+# (name, Django path, bare app, bare path, rotate dossier codes through a wrk script)
 SCENARIOS = [
-    # (name, Django path, bare path)
-    (
-        "Catalogue search API (`/api/v1/procedures/?q=khai sinh`)",
-        "/api/v1/procedures/?q=khai%20sinh",
-        "/?q=khai%20sinh",
-    ),
-]
+    ("Catalogue search API (`/api/v1/procedures/?q=khai sinh`)", "/api/v1/procedures/?q=khai%20sinh",
+     "bench.bare_wsgi:application", "/?q=khai%20sinh", False),
+    ("Public lookup API (`/api/v1/lookup/<code>/`)", "/api/v1/lookup/", "bench.bare_wsgi:lookup_application",
+     "/", True),
+    ("Public lookup page (`/tra-cuu/<code>/`)", "/tra-cuu/", "bench.bare_wsgi:lookup_application", "/", True),
+]  # fmt: skip
 
 
 def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -100,6 +103,36 @@ def _machine() -> str:
     )
 
 
+def _manage(*args: str, env: dict[str, str]) -> str:
+    return subprocess.run(
+        [str(VENV / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _prepare_dossiers(env: dict[str, str]) -> int:
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        have = conn.execute("SELECT count(*) FROM dossiers_dossier").fetchone()[0]
+    if have < LOOKUP_TARGET:
+        print(f"generating {LOOKUP_TARGET - have:,} dossiers (once; they stay in the development database)", flush=True)
+        subprocess.run(
+            [str(VENV / "python"), "manage.py", "generate_dossiers", "--count", str(LOOKUP_TARGET - have)],
+            cwd=ROOT, env=env, check=True,
+        )  # fmt: skip
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        codes = [r[0] for r in conn.execute(
+            "SELECT code FROM dossiers_dossier TABLESAMPLE SYSTEM (1) WHERE code IS NOT NULL AND status <> 3 LIMIT 5000"
+        )]  # fmt: skip
+        total = conn.execute("SELECT count(*) FROM dossiers_dossier").fetchone()[0]
+    LUA.parent.mkdir(exist_ok=True)
+    LUA.write_text(
+        "codes = {" + ",".join(f'"{c}"' for c in codes) + "}\n"
+        "request = function()\n"
+        "  return wrk.format('GET', wrk.path .. codes[math.random(#codes)] .. '/')\n"
+        "end\n"
+    )
+    return total
+
+
 def main() -> int:
     env = {
         **os.environ,
@@ -108,21 +141,30 @@ def main() -> int:
         "DJANGO_STATIC_MANIFEST": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        # One load generator on one address: the per-client lookup limit would answer 429 to everything.
+        "LOOKUP_RATE_PER_MINUTE": "1000000000",
     }
-    subprocess.run([str(VENV / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([str(VENV / "python"), "manage.py", "seed_demo", "--no-templates"], cwd=ROOT, env=env, check=True)
+    _manage("migrate", "-v", "0", env=env)
+    _manage("seed_demo", "--no-templates", env=env)
+    total = _prepare_dossiers(env)
+    inprocess = json.loads(_manage("shell", "-v", "0", "-c", "from bench.inprocess import main; main()", env=env))
+
     django = _serve("config.wsgi:application", 18001, env)
-    bare = _serve("bench.bare_wsgi:application", 18002, env)
+    bare_apps = {app: None for _n, _p, app, _b, _c in SCENARIOS}
+    procs = [django]
     rows = []
     try:
-        for name, path, bare_path in SCENARIOS:
-            _wrk(f"http://127.0.0.1:18001{path}".replace(DURATION, "3s"))  # warm-up
-            app = _wrk(f"http://127.0.0.1:18001{path}")
-            ceiling = _wrk(f"http://127.0.0.1:18002{bare_path}")
-            rows.append((name, app, ceiling))
-            print(f"{name}: {app} vs bare {ceiling}", flush=True)
+        for port, app in enumerate(bare_apps, start=18002):
+            procs.append(_serve(app, port, env))
+            bare_apps[app] = port  # type: ignore[assignment]
+        for name, path, app, bare_path, codes in SCENARIOS:
+            _wrk(f"http://127.0.0.1:18001{path}", codes=codes, duration="3s")  # warm-up
+            result = _wrk(f"http://127.0.0.1:18001{path}", codes=codes)
+            ceiling = _wrk(f"http://127.0.0.1:{bare_apps[app]}{bare_path}", codes=codes)
+            rows.append((name, result, ceiling))
+            print(f"{name}: {result} vs bare {ceiling}", flush=True)
     finally:
-        for proc in (django, bare):
+        for proc in procs:
             proc.terminate()
             proc.wait(10)
 
@@ -130,10 +172,14 @@ def main() -> int:
         "# Performance",
         "",
         f"Measured by `make bench` on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: {_machine()}.",
-        f"Load: wrk, {CONNECTIONS} connections, {DURATION} per run;",
-        f"servers: gunicorn with {WORKERS} sync workers each.",
-        "The baseline is a bare WSGI app answering the same request with one indexed query through psycopg,",
-        "measured in the same run (bench/bare_wsgi.py).",
+        f"Database: {total:,} dossiers (`generate_dossiers`).",
+        "",
+        "## HTTP",
+        "",
+        f"Load: wrk on the same machine, {CONNECTIONS} connections, {DURATION} per run; servers: gunicorn with "
+        f'{WORKERS} sync workers each. The baseline ("bare") is a WSGI app answering the same request with one '
+        "indexed query through psycopg and nothing else (bench/bare_wsgi.py), measured in the same run. Lookups "
+        "rotate over 5,000 random existing codes.",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | bare requests/s | bare p50 ms | bare p99 ms | share of ceiling |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -143,6 +189,7 @@ def main() -> int:
             f"| {name} | {app['rps']:.0f} | {app['p50']:.1f} | {app['p99']:.1f} | {ceiling['rps']:.0f} "
             f"| {ceiling['p50']:.1f} | {ceiling['p99']:.1f} | {app['rps'] / ceiling['rps']:.0%} |"
         )
+    lines += ["", "## In process", "", *inprocess["lines"]]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written to {OUT.relative_to(ROOT)}")
     return 0

@@ -26,6 +26,17 @@ PROVINCE_CODE = env.int("PROVINCE_CODE", default=91)
 PROVINCE_AGENCY_GROUP = env.str("PROVINCE_AGENCY_GROUP", default="H01")
 PROVINCE_NAME = env.str("PROVINCE_NAME", default="An Giang")
 
+# Dossier code (DOMAIN.md): "2018" = <agency identifier>-YYMMDD-XXXX (one-stop rule of 2018);
+# "2025" = <agency identifier>-YYMMDD-AAXXXX with AA from the system owner's identifier (unverified rule).
+DOSSIER_CODE_FORMAT = env.str("DOSSIER_CODE_FORMAT", default="2018")
+if DOSSIER_CODE_FORMAT not in ("2018", "2025"):
+    raise environ.ImproperlyConfigured("DOSSIER_CODE_FORMAT must be 2018 or 2025")
+DOSSIER_CODE_SYSTEM = env.str("DOSSIER_CODE_SYSTEM", default="01")
+# Public lookup by code: requests per client per minute before 429 (codes must not be enumerable).
+LOOKUP_RATE_PER_MINUTE = env.int("LOOKUP_RATE_PER_MINUTE", default=30)
+# Largest scan accepted at the counter, in megabytes.
+UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=20)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

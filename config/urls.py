@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("mot-cua/", include("backoffice.urls")),
     path("", include("portal.urls")),
 ]
 if settings.DEBUG:

@@ -28,3 +28,23 @@ class ValidityModel(models.Model):
 
     def is_valid_on(self, day) -> bool:  # type: ignore[no-untyped-def]
         return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
+
+
+class CalendarOverride(models.Model):
+    """A province decision that makes one date a day off or a working day, whatever the national calendar says."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", _("day off")
+        WORK = "work", _("working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()}"

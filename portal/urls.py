@@ -9,4 +9,7 @@ urlpatterns = [
     path("thu-tuc/", views.catalogue, name="catalogue"),
     path("thu-tuc/<str:code>/", views.procedure_detail, name="procedure"),
     path("thu-tuc/<str:code>/mau/<int:order>/", views.component_template, name="component-template"),
+    path("tra-cuu/", views.lookup, name="lookup"),
+    path("tra-cuu/<str:code>/", views.lookup_code, name="lookup-code"),
+    path("tra-cuu/<str:code>/qr.svg", views.lookup_qr, name="lookup-qr"),
 ]

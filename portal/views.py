@@ -1,13 +1,17 @@
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.qr import qr_svg
+from core.ratelimit import client_address, hit
+from dossiers.models import CODE_PATTERN
+from dossiers.selectors import dossier_public_view
 from organizations.selectors import agency_list
 from procedures.models import Procedure
 from procedures.selectors import field_list, procedure_get, procedure_search
@@ -94,3 +98,38 @@ def component_template(request, code: str, order: int):  # type: ignore[no-untyp
     return FileResponse(
         component.template.open("rb"), as_attachment=True, filename=component.template.name.rsplit("/", 1)[-1]
     )
+
+
+def _throttled(request) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+    wait = hit(scope="lookup", client=client_address(request), limit=settings.LOOKUP_RATE_PER_MINUTE)
+    if wait is None:
+        return None
+    response = render(request, "portal/throttled.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def lookup(request):  # type: ignore[no-untyped-def]
+    code = (request.GET.get("code") or "").strip().upper()
+    if code:
+        return redirect("portal:lookup-code", code=code)
+    return render(request, "portal/lookup.html", {})
+
+
+def lookup_code(request, code: str):  # type: ignore[no-untyped-def]
+    if (limited := _throttled(request)) is not None:
+        return limited
+    try:
+        view = dossier_public_view(code=code)
+    except NotFound as exc:
+        return render(request, "portal/lookup.html", {"code": code, "error": exc.message}, status=404)
+    url = request.build_absolute_uri(reverse("portal:lookup-code", args=[view.code]))
+    return render(request, "portal/lookup_result.html", {"view": view, "qr": qr_svg(url), "url": url})
+
+
+def lookup_qr(request, code: str):  # type: ignore[no-untyped-def]
+    """The QR code of a lookup address as SVG (for the API and printed material)."""
+    if not CODE_PATTERN.match(code):
+        raise Http404(_("“%(code)s” is not a dossier code.") % {"code": code[:60]})
+    url = request.build_absolute_uri(reverse("portal:lookup-code", args=[code]))
+    return HttpResponse(qr_svg(url), content_type="image/svg+xml")

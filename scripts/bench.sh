@@ -2,7 +2,7 @@
 # `make bench`: benchmarks (never part of `make test`). Writes docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh dev
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = "0" ]; then apt-get install -y -qq wrk >/dev/null; else echo "Run once: sudo apt-get install -y wrk"; exit 1; fi
 fi

@@ -1,0 +1,64 @@
+"""In-process measurements for `make bench`: intake through the service layer and receipt rendering.
+
+Printed as JSON on stdout for bench/run.py.
+"""
+
+import json
+import statistics
+import time
+
+from django.db import transaction
+
+
+def _intake_rate(n: int = 200) -> float:
+    from dossiers.services import dossier_receive
+    from organizations.models import Staff
+    from tests.dossier_helpers import intake
+
+    officer = Staff.objects.select_related("agency", "counter", "department", "user").get(
+        user__username="motcua.longxuyen"
+    )
+    data = [intake() for _ in range(n)]
+    started = time.perf_counter()
+    # Rolled back at the end: the benchmark measures the work, it does not leave dossiers behind.
+    with transaction.atomic():
+        for item in data:
+            dossier_receive(officer=officer, intake=item)
+        transaction.set_rollback(True)
+    return n / (time.perf_counter() - started)
+
+
+def _receipt_times(rounds: int = 15) -> tuple[float, float]:
+    from weasyprint import HTML
+
+    from dossiers.models import Dossier
+    from receipts.services import form1_html, form1_pdf
+
+    dossier = Dossier.objects.filter(code__isnull=False, documents__isnull=False).order_by("-id").first() or (
+        Dossier.objects.filter(code__isnull=False).order_by("-id").first()
+    )
+    app, bare = [], []
+    form1_pdf(dossier=dossier)  # warm fonts and templates
+    for _ in range(rounds):
+        t = time.perf_counter()
+        form1_pdf(dossier=dossier)
+        app.append(time.perf_counter() - t)
+        html = form1_html(dossier=dossier)
+        t = time.perf_counter()
+        HTML(string=html).write_pdf()
+        bare.append(time.perf_counter() - t)
+    return statistics.median(app) * 1000, statistics.median(bare) * 1000
+
+
+def main() -> None:
+    rate = _intake_rate()
+    app_ms, bare_ms = _receipt_times()
+    lines = [
+        "| measurement | result | baseline | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| Intake through `dossier_receive` (code, appointment, register entry, documents, event), sequential "
+        f"| {rate:.0f} dossiers/s | — | — |",
+        f"| Receipt (form 1, two copies) PDF, median of 15 | {app_ms:.0f} ms | bare WeasyPrint render of the same "
+        f"HTML: {bare_ms:.0f} ms | {app_ms / bare_ms:.2f}× |",
+    ]
+    print(json.dumps({"lines": lines, "intake_per_s": rate, "receipt_ms": app_ms, "bare_receipt_ms": bare_ms}))

@@ -1,0 +1,144 @@
+"""Reads on dossiers. ``access_*`` functions are the only way views get a dossier."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound
+from organizations.models import Department, Role, Staff
+from procedures.models import Competence
+
+from .models import CODE_PATTERN, Dossier, Event, Status
+
+
+def _officer_scope(officer: Staff) -> Q:
+    """An officer sees their own agency's dossiers and those their agency's counters received."""
+    if officer.role == Role.PROVINCE_ADMIN:
+        return Q()
+    return Q(agency_id=officer.agency_id) | Q(counter__agency_id=officer.agency_id)
+
+
+def dossiers_for_officer(*, officer: Staff) -> QuerySet[Dossier]:
+    return Dossier.objects.filter(_officer_scope(officer))
+
+
+def access_dossier_for_officer(*, officer: Staff, code: str) -> Dossier:
+    """The dossier with this code if the officer may see it; otherwise NotFound (never "forbidden": a code
+    outside one's scope must not even be confirmed to exist)."""
+    dossier = (
+        dossiers_for_officer(officer=officer)
+        .select_related("procedure__field", "agency", "counter__agency", "applicant_commune", "received_by")
+        .filter(code=code)
+        .first()
+    )
+    if dossier is None:
+        raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
+    return dossier
+
+
+def access_refusal_for_officer(*, officer: Staff, pk: int) -> Dossier:
+    dossier = (
+        dossiers_for_officer(officer=officer)
+        .select_related("procedure", "agency", "counter__agency", "received_by")
+        .filter(pk=pk, status=Status.REFUSED)
+        .first()
+    )
+    if dossier is None:
+        raise NotFound(_("No such refusal."))
+    return dossier
+
+
+def dossier_lookup(*, code: str) -> Dossier:
+    """Public lookup by code: one indexed query, only the columns the public may see."""
+    if not CODE_PATTERN.match(code or ""):
+        raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
+    dossier = (
+        Dossier.objects.select_related("agency", "counter__agency")
+        .only(
+            "code",
+            "status",
+            "procedure",
+            "agency",
+            "counter",
+            "organisation_name",
+            "applicant_name",
+            "received_at",
+            "submitted_at",
+            "appointment_at",
+            "agency__name",
+            "counter__agency",
+            "counter__agency__name",
+        )
+        .filter(code=code)
+        .exclude(status=Status.REFUSED)
+        .first()
+    )
+    if dossier is None:
+        raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
+    return dossier
+
+
+def handling_departments(*, dossier: Dossier) -> list[str]:
+    """The departments that handle the dossier (the whole process), in one query."""
+    kinds = Competence.objects.filter(procedure_id=dossier.procedure_id, agency_id=dossier.agency_id).values(
+        "department_kind"
+    )
+    return list(
+        Department.objects.filter(agency_id=dossier.agency_id, kind__in=kinds)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """What anyone may see of a dossier (Quy chế 03/2023/QĐ-UBND An Giang, Điều 12)."""
+
+    code: str
+    receiving_agency: str
+    applicant_name: str
+    received_at: dt.datetime | None
+    valid: bool
+    handling_departments: tuple[str, ...] = ()
+    organisation_name: str = ""
+    appointment_at: dt.datetime | None = None
+
+
+def dossier_public_view(*, code: str) -> PublicView:
+    dossier = dossier_lookup(code=code)
+    receiving = dossier.counter.agency.name if dossier.counter_id else dossier.agency.name
+    if not dossier.is_valid:  # online, not yet accepted: code, agency, name and date only
+        return PublicView(
+            code=dossier.code,  # type: ignore[arg-type]
+            receiving_agency=receiving,
+            applicant_name=dossier.applicant_name,
+            received_at=dossier.submitted_at or dossier.received_at,
+            valid=False,
+        )
+    return PublicView(
+        code=dossier.code,  # type: ignore[arg-type]
+        receiving_agency=receiving,
+        applicant_name=dossier.applicant_name,
+        received_at=dossier.received_at,
+        valid=True,
+        handling_departments=tuple(handling_departments(dossier=dossier)),
+        organisation_name=dossier.organisation_name,
+        appointment_at=dossier.appointment_at,
+    )
+
+
+def events_of(*, dossier: Dossier) -> QuerySet[Event]:
+    return dossier.events.order_by("at", "id")
+
+
+def register_entries(*, officer: Staff, field_id: int, start: dt.date, end: dt.date) -> QuerySet[Dossier]:
+    """Form 7: the register of one field, dossiers received between two dates (inclusive)."""
+    return (
+        dossiers_for_officer(officer=officer)
+        .filter(register_field_id=field_id, received_at__date__gte=start, received_at__date__lte=end)
+        .exclude(status=Status.REFUSED)
+        .select_related("procedure", "agency")
+        .order_by("register_volume", "register_number")
+    )

@@ -1,0 +1,345 @@
+"""Writes on dossiers: intake (accept or refuse at the counter) and the event log."""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import PermissionDenied, ValidationFailed
+from core.selectors import calendar_for
+from organizations.models import AdministrativeUnit, Agency, Role, Staff
+from procedures.models import Competence, Procedure
+
+from .identity import personal_id_errors
+from .models import (
+    ApplicantType,
+    Channel,
+    Delivery,
+    Document,
+    Dossier,
+    DossierFee,
+    Event,
+    Status,
+)
+
+# Scans are sniffed by content, never trusted by name.
+_SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+INTAKE_ROLES = {Role.ONE_STOP_OFFICER, Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
+
+
+@dataclass
+class Applicant:
+    name: str
+    type: int = ApplicantType.CITIZEN
+    id_number: str = ""
+    birth_date: dt.date | None = None
+    organisation_name: str = ""
+    organisation_code: str = ""
+    address: str = ""
+    commune_code: int | None = None
+    phone: str = ""
+    email: str = ""
+    representative_name: str = ""
+    representative_id_number: str = ""
+    representative_phone: str = ""
+    representative_authorisation: str = ""
+    language: str = "vi"
+
+
+@dataclass
+class ReceivedComponent:
+    component_id: int
+    received: bool = True
+    originals: int = 1
+    copies: int = 0
+    scan: UploadedFile | None = None
+
+
+@dataclass
+class FeeLine:
+    name: str
+    amount: int
+    paid: bool = False
+
+
+@dataclass
+class Intake:
+    procedure_code: str
+    applicant: Applicant
+    agency_identifier: str | None = None
+    channel: int = Channel.DIRECT
+    summary: str = ""
+    sets: int = 1
+    components: list[ReceivedComponent] = field(default_factory=list)
+    fees: list[FeeLine] | None = None
+    delivery: str = Delivery.COUNTER
+    delivery_address: str = ""
+
+
+def dossier_code_format(*, agency_identifier: str, day: dt.date, number: int) -> str:
+    """``<agency>-YYMMDD-XXXX`` (2018) or ``<agency>-YYMMDD-AAXXXX`` (2025); XXXX grows past 4 digits."""
+    prefix = f"{agency_identifier}-{day:%y%m%d}-"
+    if settings.DOSSIER_CODE_FORMAT == "2025":
+        return f"{prefix}{settings.DOSSIER_CODE_SYSTEM}{number:04d}"
+    return f"{prefix}{number:04d}"
+
+
+def _next_number(sql: str, params: list) -> int:  # type: ignore[type-arg]
+    # INSERT ... ON CONFLICT DO UPDATE takes the row lock and holds it until the transaction ends: concurrent
+    # intakes for one agency-day queue here, and a rolled-back intake gives its number back. Hence no
+    # duplicate and no gap, unlike a PostgreSQL SEQUENCE (which never rolls back).
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
+def _daily_number(agency: Agency, day: dt.date) -> int:
+    return _next_number(
+        "INSERT INTO dossiers_dailysequence (agency_id, day, last) VALUES (%s, %s, 1) "
+        "ON CONFLICT (agency_id, day) DO UPDATE SET last = dossiers_dailysequence.last + 1 RETURNING last",
+        [agency.pk, day],
+    )
+
+
+def _register_number(agency: Agency, field_id: int, volume: str) -> int:
+    return _next_number(
+        "INSERT INTO dossiers_registersequence (agency_id, field_id, volume, last) VALUES (%s, %s, %s, 1) "
+        "ON CONFLICT (agency_id, field_id, volume) DO UPDATE SET last = dossiers_registersequence.last + 1 "
+        "RETURNING last",
+        [agency.pk, field_id, volume],
+    )
+
+
+def event_record(
+    *,
+    dossier: Dossier,
+    action: str,
+    actor: Staff | None,
+    status_from: int | None,
+    step_from: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Event:
+    """The one way a dossier's history is written: called inside the transaction of the change it records."""
+    unit = ""
+    if actor is not None:
+        unit = actor.department.name if actor.department_id else actor.agency.name
+    return Event.objects.create(
+        dossier=dossier,
+        at=at or timezone.now(),
+        actor=actor.user if actor else None,
+        actor_name=(actor.user.get_full_name() or actor.user.username) if actor else "",
+        unit_name=unit,
+        action=action,
+        status_from=status_from,
+        status_to=dossier.status,
+        step_from=step_from,
+        step_to=dossier.current_step,
+        note=note,
+    )
+
+
+def _sniff(scan: UploadedFile) -> str | None:
+    head = scan.read(16)
+    scan.seek(0)
+    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def _check_officer(officer: Staff) -> None:
+    if officer.role not in INTAKE_ROLES:
+        raise PermissionDenied(_("Only one-stop officers receive dossiers."))
+    if officer.counter_id is None or not officer.counter.is_active:
+        raise PermissionDenied(_("Your account is not assigned to an open reception counter."))
+
+
+def _validate(intake: Intake, *, refusing: bool) -> tuple[Procedure, Competence, dict[str, str]]:
+    """Everything that can be wrong with an intake, as {field: message}; nothing is written."""
+    errors: dict[str, str] = {}
+    procedure = Procedure.objects.published().select_related("field").filter(code=intake.procedure_code).first()
+    if procedure is None:
+        raise ValidationFailed(
+            _("No procedure has the code “%(code)s”.") % {"code": intake.procedure_code},
+            detail={"procedure": _("Unknown or closed procedure.")},
+        )
+    competences = Competence.objects.valid_on(timezone.localdate()).select_related("agency").filter(procedure=procedure)
+    competence = None
+    if intake.agency_identifier:
+        competence = competences.filter(agency__identifier=intake.agency_identifier).first()
+        if competence is None:
+            errors["agency"] = _("This agency is not competent for the procedure.")
+    else:
+        errors["agency"] = _("Choose the competent agency.")
+
+    a = intake.applicant
+    if not a.name.strip():
+        errors["applicant_name"] = _("Enter the applicant's full name.")
+    if a.type == ApplicantType.CITIZEN:
+        if not a.id_number:
+            errors["applicant_id_number"] = _("Enter the personal identification number.")
+        elif problems := personal_id_errors(a.id_number, birth_date=a.birth_date):
+            errors["applicant_id_number"] = problems[0]
+    elif not a.organisation_name.strip():
+        errors["organisation_name"] = _("Enter the organisation's name.")
+    if a.birth_date and a.birth_date > timezone.localdate():
+        errors["applicant_birth_date"] = _("The date of birth is in the future.")
+    if a.representative_id_number and (problems := personal_id_errors(a.representative_id_number)):
+        errors["representative_id_number"] = problems[0]
+    if a.commune_code is not None and not AdministrativeUnit.objects.filter(code=a.commune_code).exists():
+        errors["applicant_commune"] = _("Choose a commune of the list.")
+    if refusing:
+        return procedure, competence, errors  # type: ignore[return-value]
+
+    if not 1 <= intake.sets <= 50:
+        errors["sets"] = _("The number of sets must be between 1 and 50.")
+    if intake.delivery == Delivery.POST:
+        if not procedure.postal_allowed:
+            errors["delivery"] = _("This procedure's result cannot be returned by post.")
+        elif not intake.delivery_address.strip():
+            errors["delivery_address"] = _("Enter the address the result is sent to.")
+    elif intake.delivery not in Delivery.values:
+        errors["delivery"] = _("Choose how the result is returned.")
+
+    received = {c.component_id: c for c in intake.components if c.received}
+    limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+    for component in procedure.components.all():
+        got = received.pop(component.pk, None)
+        key = f"component_{component.pk}"
+        if got is None:
+            if component.required:
+                errors[key] = _("A required document is missing: receive it or refuse the dossier.")
+            continue
+        if got.scan is not None:
+            if got.scan.size > limit:
+                errors[key] = _("The scan is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
+            elif _sniff(got.scan) is None:
+                errors[key] = _("The scan must be a PDF, JPEG or PNG file.")
+    if received:
+        errors["components"] = _("Some documents do not belong to this procedure.")
+    for fee in intake.fees or []:
+        if fee.amount < 0:
+            errors["fees"] = _("A fee cannot be negative.")
+    return procedure, competence, errors  # type: ignore[return-value]
+
+
+def _applicant_fields(a: Applicant) -> dict:  # type: ignore[type-arg]
+    commune = AdministrativeUnit.objects.filter(code=a.commune_code).first() if a.commune_code else None
+    return {
+        "applicant_type": a.type,
+        "applicant_name": a.name.strip(),
+        "applicant_id_number": a.id_number,
+        "applicant_birth_date": a.birth_date,
+        "organisation_name": a.organisation_name.strip(),
+        "organisation_code": a.organisation_code,
+        "applicant_address": a.address.strip(),
+        "applicant_commune": commune,
+        "applicant_phone": a.phone,
+        "applicant_email": a.email,
+        "representative_name": a.representative_name.strip(),
+        "representative_id_number": a.representative_id_number,
+        "representative_phone": a.representative_phone,
+        "representative_authorisation": a.representative_authorisation,
+        "language": a.language if a.language in dict(settings.LANGUAGES) else "vi",
+    }
+
+
+@transaction.atomic
+def dossier_receive(*, officer: Staff, intake: Intake, now: dt.datetime | None = None) -> Dossier:
+    """Accept a dossier at the counter: code, appointment, register entry, documents, fees, one event.
+
+    All or nothing: any error raises ValidationFailed with {field: message} before anything is written.
+    """
+    _check_officer(officer)
+    procedure, competence, errors = _validate(intake, refusing=False)
+    if errors:
+        raise ValidationFailed(_("The dossier was not received: please correct the marked fields."), detail=errors)
+
+    now = now or timezone.now()
+    agency = competence.agency
+    day = timezone.localdate(now)
+    calendar = calendar_for(working_hours=agency.working_hours)
+    appointment = calendar.add(
+        now, Decimal(procedure.processing_time), procedure.time_unit, after_15h_rule=procedure.after_15h_rule
+    )
+    volume = str(day.year)
+    dossier = Dossier.objects.create(
+        code=dossier_code_format(agency_identifier=agency.identifier, day=day, number=_daily_number(agency, day)),
+        procedure=procedure,
+        agency=agency,
+        counter=officer.counter,
+        received_by=officer.user,
+        channel=intake.channel,
+        status=Status.ACCEPTED,
+        summary=intake.summary.strip() or procedure.name,
+        sets=intake.sets,
+        delivery=intake.delivery,
+        delivery_address=intake.delivery_address.strip(),
+        processing_time=procedure.processing_time,
+        time_unit=procedure.time_unit,
+        received_at=now,
+        appointment_at=appointment,
+        register_field=procedure.field,
+        register_volume=volume,
+        register_number=_register_number(agency, procedure.field_id, volume),
+        **_applicant_fields(intake.applicant),
+    )
+    by_id = {c.component_id: c for c in intake.components if c.received}
+    for component in procedure.components.all():
+        got = by_id.get(component.pk)
+        if got is None:
+            continue
+        document = Document(
+            dossier=dossier, component=component, name=component.name, originals=got.originals, copies=got.copies
+        )
+        if got.scan is not None:
+            digest = hashlib.sha256()
+            for chunk in got.scan.chunks():
+                digest.update(chunk)
+            got.scan.seek(0)
+            document.checksum = digest.hexdigest()
+            document.file_name = got.scan.name[:255]
+            document.content_type = _sniff(got.scan) or ""
+            document.size = got.scan.size
+            document.file.save(document.checksum, got.scan, save=False)
+        document.save()
+    fees = intake.fees if intake.fees is not None else [FeeLine(f.name, f.amount) for f in procedure.fees.all()]
+    DossierFee.objects.bulk_create(
+        [DossierFee(dossier=dossier, name=f.name, amount=f.amount, paid=f.paid) for f in fees]
+    )
+    event_record(dossier=dossier, action="receive", actor=officer, status_from=None, at=now)
+    return dossier
+
+
+@transaction.atomic
+def dossier_refuse_at_intake(
+    *, officer: Staff, intake: Intake, reasons: str, now: dt.datetime | None = None
+) -> Dossier:
+    """Refuse at the counter (form 3): the refusal is recorded, no code is given, nothing else is kept."""
+    _check_officer(officer)
+    procedure, competence, errors = _validate(intake, refusing=True)
+    if not reasons.strip():
+        errors["reasons"] = _("Give the specific reasons for refusing.")
+    if errors:
+        raise ValidationFailed(_("The refusal was not recorded: please correct the marked fields."), detail=errors)
+    now = now or timezone.now()
+    dossier = Dossier.objects.create(
+        procedure=procedure,
+        agency=competence.agency,
+        counter=officer.counter,
+        received_by=officer.user,
+        channel=intake.channel,
+        status=Status.REFUSED,
+        summary=intake.summary.strip() or procedure.name,
+        processing_time=procedure.processing_time,
+        time_unit=procedure.time_unit,
+        received_at=now,
+        refusal_reasons=reasons.strip(),
+        **_applicant_fields(intake.applicant),
+    )
+    event_record(dossier=dossier, action="refuse_intake", actor=officer, status_from=None, note=reasons.strip(), at=now)
+    return dossier
