@@ -20,7 +20,9 @@ class IntakeForm(forms.Form):
     )
     applicant_name = forms.CharField(label=_("Applicant's full name"), max_length=255, required=False)
     applicant_id_number = forms.CharField(
-        label=_("Personal identification number"), max_length=12, required=False,
+        label=_("Personal identification number"),
+        max_length=12,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     applicant_birth_date = forms.DateField(
@@ -29,7 +31,9 @@ class IntakeForm(forms.Form):
     organisation_name = forms.CharField(label=_("Organisation name"), max_length=255, required=False)
     organisation_code = forms.CharField(label=_("Organisation identification number"), max_length=20, required=False)
     applicant_address = forms.CharField(label=_("Address"), max_length=255, required=False)
-    applicant_commune = forms.TypedChoiceField(label=_("Commune, ward or special zone"), coerce=int, required=False, empty_value=None)
+    applicant_commune = forms.TypedChoiceField(
+        label=_("Commune, ward or special zone"), coerce=int, required=False, empty_value=None
+    )
     applicant_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     applicant_email = forms.EmailField(label=_("Email"), required=False)
     representative_name = forms.CharField(label=_("Authorised representative"), max_length=255, required=False)
@@ -48,7 +52,9 @@ class IntakeForm(forms.Form):
     )
     delivery_address = forms.CharField(label=_("Delivery address"), max_length=255, required=False)
     reasons = forms.CharField(
-        label=_("Reasons for refusal"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reasons for refusal"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only when refusing: one reason per line."),
     )
 
@@ -71,9 +77,7 @@ class IntakeForm(forms.Form):
             self.component_rows.append((component, prefix))
         self.fee_rows = []
         for index, fee in enumerate(procedure.fees.all()):
-            self.fields[f"fee_{index}_amount"] = forms.IntegerField(
-                label=fee.name, min_value=0, initial=fee.amount
-            )
+            self.fields[f"fee_{index}_amount"] = forms.IntegerField(label=fee.name, min_value=0, initial=fee.amount)
             self.fields[f"fee_{index}_paid"] = forms.BooleanField(label=_("Paid"), required=False)
             self.fee_rows.append((fee, f"fee_{index}"))
 

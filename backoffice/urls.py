@@ -4,7 +4,6 @@ from django.urls import path, register_converter
 from . import views
 
 
-
 class FormatConverter:
     regex = "html|pdf"
 

@@ -33,7 +33,9 @@ def officer_required(view):  # type: ignore[no-untyped-def]
     def wrapper(request, *args, **kwargs):  # type: ignore[no-untyped-def]
         if not request.user.is_authenticated:
             return redirect(f"/mot-cua/dang-nhap/?next={request.get_full_path()}")
-        officer = Staff.objects.select_related("agency", "department", "counter", "user").filter(user=request.user).first()
+        officer = (
+            Staff.objects.select_related("agency", "department", "counter", "user").filter(user=request.user).first()
+        )
         if officer is None:
             raise Http404(_("This account is not linked to an agency."))
         return view(request, officer, *args, **kwargs)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from .models import (
     DossierFee,
     Event,
     Status,
+    document_path,
 )
 
 # Scans are sniffed by content, never trusted by name.
@@ -305,7 +307,12 @@ def dossier_receive(*, officer: Staff, intake: Intake, now: dt.datetime | None =
             document.file_name = got.scan.name[:255]
             document.content_type = _sniff(got.scan) or ""
             document.size = got.scan.size
-            document.file.save(document.checksum, got.scan, save=False)
+            # Content-addressed: the same scan received twice is stored once, under its checksum.
+            path = document_path(document, document.checksum)
+            if default_storage.exists(path):
+                document.file.name = path
+            else:
+                document.file.save(document.checksum, got.scan, save=False)
         document.save()
     fees = intake.fees if intake.fees is not None else [FeeLine(f.name, f.amount) for f in procedure.fees.all()]
     DossierFee.objects.bulk_create(

@@ -138,14 +138,14 @@ def _place(agency: Agency) -> str:
 def _place_date(agency: Agency, value: dt.datetime | dt.date | None) -> str:
     if value is None:
         value = timezone.now()
-    moment = _moment(value) if isinstance(value, dt.datetime) else _day(value)
+    day = timezone.localdate(value, VIETNAM) if isinstance(value, dt.datetime) else value
     # Translators: the place and date line under the national motto; Vietnamese
     # "%(place)s, ngày %(day)s tháng %(month)s năm %(year)s".
     return _("%(place)s, %(day)s/%(month)s/%(year)s") % {
         "place": _place(agency),
-        "day": moment.day,  # type: ignore[union-attr]
-        "month": moment.month,  # type: ignore[union-attr]
-        "year": moment.year,  # type: ignore[union-attr]
+        "day": f"{day:%d}",
+        "month": f"{day:%m}",
+        "year": f"{day:%Y}",
     }
 
 
@@ -223,7 +223,9 @@ def _qr(dossier: Dossier) -> dict[str, str]:
 
 def _in_language(language: str, build: Callable[[], dict[str, Any]], template: str) -> str:
     # The context holds translated text (dates, labels of choices), so it is built inside the override too.
-    with translation.override(language or settings.LANGUAGE_CODE):
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
         return render_to_string(f"receipts/{template}", build())
 
 
@@ -241,9 +243,7 @@ def _form1_context(dossier: Dossier) -> dict[str, Any]:
         "receiving_unit": _receiving_unit(dossier),
         "applicant": _applicant(dossier),
         "documents": list(dossier.documents.all()),
-        "fees": [
-            {"name": fee.name, "amount": _amount(fee.amount), "paid": fee.paid} for fee in dossier.fees.all()
-        ],
+        "fees": [{"name": fee.name, "amount": _amount(fee.amount), "paid": fee.paid} for fee in dossier.fees.all()],
         "duration": _duration(dossier),
         "received": _moment(dossier.received_at),
         "appointment": _moment(dossier.appointment_at),
@@ -360,7 +360,6 @@ def hand_overs(*, dossier: Dossier, events: Sequence[Event]) -> list[HandOver]:
 
 def _form6_context(dossier: Dossier) -> dict[str, Any]:
     events = list(events_of(dossier=dossier))
-    units = [unit for unit in dict.fromkeys(e.unit_name for e in events) if unit]
     return {
         "dossier": dossier,
         "header": _header(dossier.agency, date=timezone.now()),
@@ -368,7 +367,6 @@ def _form6_context(dossier: Dossier) -> dict[str, Any]:
         "applicant": _applicant(dossier),
         "receiving_unit": _receiving_unit(dossier),
         "departments": handling_departments(dossier=dossier),
-        "units": units,
         "received": _moment(dossier.received_at),
         "appointment": _moment(dossier.appointment_at),
         "rows": hand_overs(dossier=dossier, events=events),

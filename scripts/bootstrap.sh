@@ -8,7 +8,7 @@ want_dev="${1:-}"   # "dev" also installs the test tools and the browser
 PYTHON="${PYTHON:-python3}"
 
 # --- Debian packages ----------------------------------------------------------------------------------------------
-pkgs=(gettext fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv)
+pkgs=(gettext poppler-utils fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 python3-venv)
 [ -z "${REDIS_URL:-}" ] && pkgs+=(redis-server)
 [ -z "${DATABASE_URL:-}" ] && pkgs+=(postgresql postgresql-contrib)
 [ "$want_dev" = "dev" ] && pkgs+=(chromium)

@@ -264,15 +264,15 @@ def test_working_hours_default_and_json():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ([["13:00", "17:00"], ["07:00", "11:30"]], "precedes"),
-        ([["07:00", "12:00"], ["11:30", "17:00"]], "overlaps"),
-        ([["11:30", "07:00"]], "must start before it ends"),
-        ([["07:00", "07:00"]], "must start before it ends"),
+        ([["13:00", "17:00"], ["07:00", "11:30"]], "đứng trước khoảng liền trước"),
+        ([["07:00", "12:00"], ["11:30", "17:00"]], "trùng hoặc đứng trước"),
+        ([["11:30", "07:00"]], "phải bắt đầu trước khi kết thúc"),
+        ([["07:00", "07:00"]], "phải bắt đầu trước khi kết thúc"),
         ([["7h", "11:30"]], "HH:MM"),
         ([["07:00", "24:00"]], "HH:MM"),
-        ([["07:00"]], "pair of times"),
-        ([], "at least one period"),
-        ("07:00-17:00", "list of periods"),
+        ([["07:00"]], "hai mốc giờ"),
+        ([], "ít nhất một khoảng"),
+        ("07:00-17:00", "danh sách các khoảng"),
     ],
 )
 def test_working_hours_are_validated(value, message):
@@ -283,12 +283,12 @@ def test_working_hours_are_validated(value, message):
 @pytest.mark.parametrize(
     ("start", "amount", "unit", "message"),
     [
-        (datetime(2026, 1, 5, 8), 1, "days", "no time zone"),  # naive
-        (at("2026-01-05", "08:00"), -1, "days", "not negative"),
-        (at("2026-01-05", "08:00"), Decimal("NaN"), "hours", "not negative"),
-        (at("2026-01-05", "08:00"), "1", "days", "must be a number"),
-        (at("2026-01-05", "08:00"), True, "days", "must be a number"),
-        (at("2026-01-05", "08:00"), 1, "weeks", "days or hours"),
+        (datetime(2026, 1, 5, 8), 1, "days", "không có múi giờ"),  # naive
+        (at("2026-01-05", "08:00"), -1, "days", "không âm"),
+        (at("2026-01-05", "08:00"), Decimal("NaN"), "hours", "không âm"),
+        (at("2026-01-05", "08:00"), "1", "days", "phải là số"),
+        (at("2026-01-05", "08:00"), True, "days", "phải là số"),
+        (at("2026-01-05", "08:00"), 1, "weeks", "ngày hoặc giờ"),
     ],
 )
 def test_add_rejects_bad_input(start, amount, unit, message):

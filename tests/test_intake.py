@@ -88,7 +88,12 @@ def test_bad_applicant_is_refused_beside_the_field_and_nothing_is_saved(changes,
     with pytest.raises(ValidationFailed) as exc:
         dossier_receive(officer=officer(), intake=intake(**changes))
     assert field in exc.value.detail
-    assert (Dossier.objects.count(), Event.objects.count(), Document.objects.count(), DossierFee.objects.count()) == before
+    assert (
+        Dossier.objects.count(),
+        Event.objects.count(),
+        Document.objects.count(),
+        DossierFee.objects.count(),
+    ) == before
 
 
 def test_missing_required_component_and_bad_scans_are_refused():
@@ -102,7 +107,9 @@ def test_missing_required_component_and_bad_scans_are_refused():
     data.components[0].scan = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
     with pytest.raises(ValidationFailed) as exc:
         dossier_receive(officer=officer(), intake=data)
-    assert exc.value.detail == {f"component_{data.components[0].component_id}": "Bản quét phải là tệp PDF, JPEG hoặc PNG."}
+    assert exc.value.detail == {
+        f"component_{data.components[0].component_id}": "Bản quét phải là tệp PDF, JPEG hoặc PNG."
+    }
     assert not Dossier.objects.exists()
 
 

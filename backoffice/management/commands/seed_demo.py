@@ -3,8 +3,12 @@ import os
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from dossiers.generate import dossiers_generate
+from dossiers.models import Dossier
 from organizations.services import LoadReport, agencies_load, demo_staff_load, roles_sync
 from procedures.services import catalogue_load
+
+DEMO_DOSSIERS = 300
 
 
 class Command(BaseCommand):
@@ -21,6 +25,11 @@ class Command(BaseCommand):
             agencies_load(report=report)
             catalogue_load(report=report, render_templates=not opts["no_templates"])
             staff = demo_staff_load(password=opts["password"])
+            # A few hundred dossiers in varied states, once: a second run finds them and adds nothing.
+            if not Dossier.objects.exists():
+                report.created["dossiers"] = dossiers_generate(count=DEMO_DOSSIERS, days=60)
+            else:
+                report.created["dossiers"] = 0
         for what, count in report.created.items():
             self.stdout.write(f"  {what}: {count} new")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({len(staff)} demo accounts)."))
