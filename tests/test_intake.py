@@ -162,9 +162,12 @@ def test_the_database_refuses_to_rewrite_events():
         "UPDATE dossiers_event SET note = 'rewritten' WHERE id = %s",
         "DELETE FROM dossiers_event WHERE id = %s",
     ):
-        with pytest.raises((IntegrityError, InternalError), match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(statement, [event.pk])
+        with (
+            pytest.raises((IntegrityError, InternalError), match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(statement, [event.pk])
     event.refresh_from_db()
     assert event.note == ""
 
