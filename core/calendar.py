@@ -193,6 +193,12 @@ class WorkCalendar:
                     total += end - begin
         return total
 
+    def resume(self, *, appointment: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+        """The appointment after a pause: the working time that was left when the clock stopped (waiting for
+        the applicant's supplement or payment), counted again from the moment it restarts."""
+        left = self.working_time_between(paused_at, appointment)
+        return self.add(resumed_at, Decimal(left.total_seconds()) / 3600, "hours")
+
     # Helpers ------------------------------------------------------------------------------------------------
 
     def _local(self, moment: datetime) -> datetime:

@@ -464,3 +464,15 @@ def test_api_schema_documents_parameters_and_response():
     assert next(p for p in operation["parameters"] if p["name"] == "start")["required"] is True
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert set(schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]) == {"due", "skipped_days"}
+
+
+def test_the_clock_pauses_while_waiting_for_the_applicant_and_the_appointment_moves():
+    # Due Friday 2026-11-27 17:00, paused Wednesday 25th 10:00 with 22 h 30 of working time left, resumed Monday 30th.
+    appointment = at("2026-11-27", "17:00")
+    paused, resumed = at("2026-11-25", "10:00"), at("2026-11-30", "09:00")
+    left = CAL.working_time_between(paused, appointment)
+    moved = CAL.resume(appointment=appointment, paused_at=paused, resumed_at=resumed)
+    assert CAL.working_time_between(resumed, moved) == left
+    assert moved == at("2026-12-02", "16:00")
+    # Resuming at the same moment changes nothing.
+    assert CAL.resume(appointment=appointment, paused_at=paused, resumed_at=paused) == appointment
