@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -54,12 +55,12 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:  # typ
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310 - loopback only
+            return proc
+        except urllib.error.HTTPError:  # any HTTP answer, even 404, means it is up
             return proc
         except OSError:
             time.sleep(0.2)
-        except Exception:  # noqa: BLE001 - any HTTP answer means it is up
-            return proc
     proc.kill()
     raise SystemExit(f"{app} did not start on port {port}")
 

@@ -36,13 +36,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 req=requirements.txt
 [ "$want_dev" = "dev" ] && req=requirements-dev.txt
-stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$want_dev"
-if [ ! -f "$stamp" ]; then
+hash="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+# The development set includes the runtime set: either stamp satisfies `make run`.
+if [ ! -f ".venv/.installed-$hash-dev" ] && { [ "$want_dev" = "dev" ] || [ ! -f ".venv/.installed-$hash-" ]; }; then
   echo "==> Installing Python dependencies ($req)"
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/pip install -q --disable-pip-version-check -r "$req"
   rm -f .venv/.installed-*
-  touch "$stamp"
+  touch ".venv/.installed-$hash-$want_dev"
 fi
 
 # --- Translations (compiled, not committed) -----------------------------------------------------------------------
