@@ -55,7 +55,7 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:  # typ
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
             return proc
         except urllib.error.HTTPError:  # any HTTP answer, even 404, means it is up
             return proc
@@ -68,9 +68,10 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:  # typ
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str) -> dict[str, float]:
+def _wrk(url: str, *, codes: bool = False, duration: str = DURATION) -> dict[str, float]:
+    script = ["-s", str(LUA)] if codes else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", *script, url],
         capture_output=True,
         text=True,
         check=True,
