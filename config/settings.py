@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProcedureLevelEnum": "procedures.models.Procedure.Level",
         "AgencyLevelEnum": "organizations.models.Agency.Level",
+        "ApplicantTypeEnum": "dossiers.models.ApplicantType",
     },
 }
 

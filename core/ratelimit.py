@@ -1,8 +1,10 @@
-"""A fixed-window rate limit shared by every web process through the cache (Redis)."""
+"""A fixed-window rate limit shared by every web process through Redis, in one round trip per request."""
 
 import time
+from functools import cache
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
 
 
 def client_address(request) -> str:  # type: ignore[no-untyped-def]
@@ -11,17 +13,20 @@ def client_address(request) -> str:  # type: ignore[no-untyped-def]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+@cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def hit(*, scope: str, client: str, limit: int, window: int = 60) -> int | None:
     """Count one request; None while within ``limit`` per ``window`` seconds, else the seconds to wait."""
     now = time.time()
     slot = int(now // window)
     key = f"rl:{scope}:{client}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+    pipe = _client(settings.REDIS_URL).pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, window + 1, nx=True)
+    count, _ = pipe.execute()
     if count <= limit:
         return None
     return max(1, int((slot + 1) * window - now + 0.999))

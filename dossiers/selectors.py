@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -50,36 +51,6 @@ def access_refusal_for_officer(*, officer: Staff, pk: int) -> Dossier:
     return dossier
 
 
-def dossier_lookup(*, code: str) -> Dossier:
-    """Public lookup by code: one indexed query, only the columns the public may see."""
-    if not CODE_PATTERN.match(code or ""):
-        raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
-    dossier = (
-        Dossier.objects.select_related("agency", "counter__agency")
-        .only(
-            "code",
-            "status",
-            "procedure",
-            "agency",
-            "counter",
-            "organisation_name",
-            "applicant_name",
-            "received_at",
-            "submitted_at",
-            "appointment_at",
-            "agency__name",
-            "counter__agency",
-            "counter__agency__name",
-        )
-        .filter(code=code)
-        .exclude(status=Status.REFUSED)
-        .first()
-    )
-    if dossier is None:
-        raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
-    return dossier
-
-
 def handling_departments(*, dossier: Dossier) -> list[str]:
     """The departments that handle the dossier (the whole process), in one query."""
     kinds = Competence.objects.filter(procedure_id=dossier.procedure_id, agency_id=dossier.agency_id).values(
@@ -106,26 +77,45 @@ class PublicView:
     appointment_at: dt.datetime | None = None
 
 
+# The public lookup is the hottest path of the system (every QR scan): one indexed query, no ORM compilation.
+_PUBLIC_SQL = """
+SELECT d.code, d.status, d.applicant_name, d.organisation_name, d.received_at, d.submitted_at, d.appointment_at,
+       COALESCE(receiving.name, competent.name),
+       ARRAY(SELECT dep.name FROM organizations_department dep
+             WHERE dep.agency_id = d.agency_id
+               AND dep.kind IN (SELECT c.department_kind FROM procedures_competence c
+                                WHERE c.procedure_id = d.procedure_id AND c.agency_id = d.agency_id)
+             ORDER BY dep.name)
+FROM dossiers_dossier d
+JOIN organizations_agency competent ON competent.id = d.agency_id
+LEFT JOIN organizations_counter counter ON counter.id = d.counter_id
+LEFT JOIN organizations_agency receiving ON receiving.id = counter.agency_id
+WHERE d.code = %s AND d.status <> %s
+"""
+
+
 def dossier_public_view(*, code: str) -> PublicView:
-    dossier = dossier_lookup(code=code)
-    receiving = dossier.counter.agency.name if dossier.counter_id else dossier.agency.name
-    if not dossier.is_valid:  # online, not yet accepted: code, agency, name and date only
+    if not CODE_PATTERN.match(code or ""):
+        raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
+    with connection.cursor() as cur:
+        cur.execute(_PUBLIC_SQL, [code, Status.REFUSED])
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
+    code, status, name, organisation, received, submitted, appointment, receiving, departments = row
+    if status == Status.SUBMITTED:  # online, not yet accepted: code, agency, name and date only
         return PublicView(
-            code=dossier.code,  # type: ignore[arg-type]
-            receiving_agency=receiving,
-            applicant_name=dossier.applicant_name,
-            received_at=dossier.submitted_at or dossier.received_at,
-            valid=False,
+            code=code, receiving_agency=receiving, applicant_name=name, received_at=submitted or received, valid=False
         )
     return PublicView(
-        code=dossier.code,  # type: ignore[arg-type]
+        code=code,
         receiving_agency=receiving,
-        applicant_name=dossier.applicant_name,
-        received_at=dossier.received_at,
+        applicant_name=name,
+        received_at=received,
         valid=True,
-        handling_departments=tuple(handling_departments(dossier=dossier)),
-        organisation_name=dossier.organisation_name,
-        appointment_at=dossier.appointment_at,
+        handling_departments=tuple(departments),
+        organisation_name=organisation,
+        appointment_at=appointment,
     )
 
 
