@@ -3,10 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev
+trap 'bash scripts/services.sh stop' EXIT   # also when only one of the two servers came up
 services_env="$(bash scripts/services.sh start)" || { echo "Could not start PostgreSQL/Redis (see above)." >&2; exit 1; }
 eval "$services_env"
 export DATABASE_URL REDIS_URL
-trap 'bash scripts/services.sh stop' EXIT
 export DJANGO_DEBUG=false DJANGO_STATIC_MANIFEST=false DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production}"
 PY=.venv/bin/python
 mkdir -p .dev/staticfiles .dev/media
