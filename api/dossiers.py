@@ -18,6 +18,7 @@ from dossiers.models import ApplicantType, Channel, Delivery, Dossier
 from dossiers.selectors import access_dossier_for_officer, dossier_public_view
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive
 from organizations.models import Staff
+from organizations.selectors import staff_for_user
 from receipts.services import form1_pdf
 
 
@@ -26,7 +27,7 @@ class TokenView(ObtainAuthToken):
 
 
 def _officer(request: Request) -> Staff:
-    staff = Staff.objects.select_related("agency", "department", "counter", "user").filter(user=request.user).first()
+    staff = staff_for_user(user=request.user)
     if staff is None:
         raise PermissionDenied(_("This account is not linked to an agency."))
     return staff

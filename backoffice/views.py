@@ -12,7 +12,7 @@ from core.errors import DomainError, NotFound
 from dossiers import selectors as dossier_selectors
 from dossiers.models import Status
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive, dossier_refuse_at_intake
-from organizations.models import Staff
+from organizations.selectors import staff_for_user
 from procedures.models import Competence
 from procedures.selectors import field_list, procedure_get, procedure_search
 from receipts import services as receipts
@@ -33,9 +33,7 @@ def officer_required(view):  # type: ignore[no-untyped-def]
     def wrapper(request, *args, **kwargs):  # type: ignore[no-untyped-def]
         if not request.user.is_authenticated:
             return redirect(f"/mot-cua/dang-nhap/?next={request.get_full_path()}")
-        officer = (
-            Staff.objects.select_related("agency", "department", "counter", "user").filter(user=request.user).first()
-        )
+        officer = staff_for_user(user=request.user)
         if officer is None:
             raise Http404(_("This account is not linked to an agency."))
         return view(request, officer, *args, **kwargs)

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AdministrativeUnit, Agency
+from .models import AdministrativeUnit, Agency, Staff
 
 
 def agency_list(
@@ -27,3 +27,10 @@ def commune_list(*, on: dt.date | None = None) -> QuerySet[AdministrativeUnit]:
         .exclude(kind=AdministrativeUnit.Kind.PROVINCE)
         .order_by("name")
     )
+
+
+def staff_for_user(*, user) -> Staff | None:  # type: ignore[no-untyped-def]
+    """The signed-in user's place in the organisation, with what every officer page needs, or None."""
+    if not user.is_authenticated:
+        return None
+    return Staff.objects.select_related("agency", "department", "counter", "user").filter(user=user).first()
