@@ -7,6 +7,8 @@ from organizations.models import Agency, Role
 from organizations.services import LoadReport, agencies_load, roles_sync, staff_create
 from procedures.services import catalogue_load
 
+from .browser import browser, page  # noqa: F401 - one session-wide Chromium for every browser test
+
 PASSWORD = "Mat-khau-kiem-thu-2025"
 
 

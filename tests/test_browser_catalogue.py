@@ -3,12 +3,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .browser import browser, page  # noqa: F401 - fixtures
-
 pytestmark = pytest.mark.browser
 
 
-def test_citizen_searches_the_catalogue_and_opens_a_procedure(live_server, reseeded, page):  # noqa: F811
+def test_citizen_searches_the_catalogue_and_opens_a_procedure(live_server, reseeded, page):
     page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Tìm thủ tục hành chính")
     page.get_by_label("Tìm kiếm thủ tục").fill("dang ky khai sinh")

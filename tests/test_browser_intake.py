@@ -5,14 +5,13 @@ from playwright.sync_api import expect
 
 from dossiers.models import Dossier
 
-from .browser import browser, page  # noqa: F401 - fixtures
 from .conftest import PASSWORD
 from .dossier_helpers import ID_NUMBER, officer
 
 pytestmark = pytest.mark.browser
 
 
-def test_officer_receives_at_the_counter_and_anyone_looks_it_up(live_server, reseeded, page, settings):  # noqa: F811
+def test_officer_receives_at_the_counter_and_anyone_looks_it_up(live_server, reseeded, page, settings):
     settings.SITE_URL = live_server.url
     clerk = officer()
     page.goto(live_server.url + "/mot-cua/tiep-nhan/")
