@@ -45,6 +45,8 @@ cat <<INFO
 
   Citizen portal   http://localhost:$PORT/
   Procedures       http://localhost:$PORT/thu-tuc/
+  Dossier lookup   http://localhost:$PORT/tra-cuu/
+  One-stop desk    http://localhost:$PORT/mot-cua/   (staff accounts below)
   Administration   http://localhost:$PORT/quan-tri/
   API docs         http://localhost:$PORT/api/docs/
   Health           http://localhost:$PORT/healthz
