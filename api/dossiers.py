@@ -1,5 +1,7 @@
 """Dossier endpoints: officers' intake and reads (token auth), and the public lookup."""
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
@@ -15,7 +17,7 @@ from rest_framework.views import APIView
 from core.errors import PermissionDenied
 from core.ratelimit import client_address, hit
 from dossiers.models import ApplicantType, Channel, Delivery, Dossier
-from dossiers.selectors import access_dossier_for_officer, dossier_public_view
+from dossiers.selectors import PublicView, access_dossier_for_officer, dossier_public_view
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive
 from organizations.models import Staff
 from organizations.selectors import staff_for_user
@@ -215,19 +217,30 @@ class LookupView(APIView):
         }
     )
     def get(self, request: Request, code: str) -> Response:
-        """Public lookup by dossier code: exactly the fields the province's regulation makes public."""
+        """Public lookup by dossier code: exactly the fields the province's regulation makes public.
+
+        In production `config.wsgi` answers this path through `api.fastpath` with the same body; this view is the
+        reference (tests, the schema, and any server that does not use that WSGI entry point)."""
         view = dossier_public_view(code=code)
-        body = {
-            "code": view.code,
-            "qr": request.build_absolute_uri(reverse("portal:lookup-qr", args=[view.code])),
-            "valid": view.valid,
-            "receiving_agency": view.receiving_agency,
-            "applicant_name": view.applicant_name,
-            "received_at": view.received_at,
-        }
-        if view.valid:
-            body["handling_departments"] = list(view.handling_departments)
-            if view.organisation_name:
-                body["organisation_name"] = view.organisation_name
-            body["appointment_at"] = view.appointment_at
-        return Response(body)
+        return Response(lookup_body(view, qr_url=request.build_absolute_uri(lookup_qr_path(view.code))))
+
+
+def lookup_qr_path(code: str) -> str:
+    return reverse("portal:lookup-qr", args=[code])
+
+
+def lookup_body(view: PublicView, *, qr_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": view.code,
+        "qr": qr_url,
+        "valid": view.valid,
+        "receiving_agency": view.receiving_agency,
+        "applicant_name": view.applicant_name,
+        "received_at": view.received_at,
+    }
+    if view.valid:
+        body["handling_departments"] = list(view.handling_departments)
+        if view.organisation_name:
+            body["organisation_name"] = view.organisation_name
+        body["appointment_at"] = view.appointment_at
+    return body

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
-from core.qr import qr_svg
+from core.qr import qr_svg, qr_svg_document
 from core.ratelimit import client_address, hit
 from dossiers.models import CODE_PATTERN
 from dossiers.selectors import dossier_public_view
@@ -123,8 +123,8 @@ def lookup_code(request, code: str):  # type: ignore[no-untyped-def]
         view = dossier_public_view(code=code)
     except NotFound as exc:
         return render(request, "portal/lookup.html", {"code": code, "error": exc.message}, status=404)
-    url = request.build_absolute_uri(reverse("portal:lookup-code", args=[view.code]))
-    return render(request, "portal/lookup_result.html", {"view": view, "qr": qr_svg(url), "url": url})
+    # The QR code is a separate, long-cached image: the page stays one query and a template.
+    return render(request, "portal/lookup_result.html", {"view": view})
 
 
 def lookup_qr(request, code: str):  # type: ignore[no-untyped-def]
@@ -132,4 +132,6 @@ def lookup_qr(request, code: str):  # type: ignore[no-untyped-def]
     if not CODE_PATTERN.match(code):
         raise Http404(_("“%(code)s” is not a dossier code.") % {"code": code[:60]})
     url = request.build_absolute_uri(reverse("portal:lookup-code", args=[code]))
-    return HttpResponse(qr_svg(url), content_type="image/svg+xml")
+    response = HttpResponse(qr_svg_document(url), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"  # a code's address never changes
+    return response

@@ -51,11 +51,13 @@ def test_online_dossier_not_yet_accepted_shows_less(dossier):
 
 def test_page_and_qr_target(client, dossier):
     html = client.get(f"/tra-cuu/{dossier.code}/").content.decode()
-    assert dossier.code in html and "Nguyễn Thị Hồng Nhung" in html and "<svg" in html
+    assert dossier.code in html and "Nguyễn Thị Hồng Nhung" in html
+    assert f'src="/tra-cuu/{dossier.code}/qr.svg"' in html
     assert "089195000123" not in html and "0912345678" not in html
     assert client.get("/tra-cuu/", {"code": dossier.code.lower()}).url == f"/tra-cuu/{dossier.code}/"
     svg = client.get(f"/tra-cuu/{dossier.code}/qr.svg")
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert "immutable" in svg["Cache-Control"]
 
 
 @pytest.mark.parametrize("code", ["000.01.51.H01-261120-9999", "not-a-code", "x" * 80])
