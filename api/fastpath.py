@@ -59,7 +59,6 @@ class LookupFastPath:
     ) -> Iterable[bytes]:
         language = _language(environ.get("HTTP_COOKIE", ""))
         headers = [*_HEADERS, ("Content-Language", language)]
-        close_old_connections()  # what Django does at the start and end of every request
         try:
             with translation.override(language):
                 wait = hit(
@@ -85,7 +84,7 @@ class LookupFastPath:
             log.exception("public lookup failed")
             status, body = 500, _error("error", "Internal server error.", None)
         finally:
-            close_old_connections()
+            close_old_connections()  # as Django does when a request ends: honours CONN_MAX_AGE, drops broken ones
         payload = json.dumps(body, cls=JSONEncoder, ensure_ascii=False).encode()
         start_response(_STATUS[status], [*headers, ("Content-Length", str(len(payload)))])
         return [payload]

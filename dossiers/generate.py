@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.selectors import calendar_for
-from organizations.models import AdministrativeUnit, Agency
+from organizations.models import AdministrativeUnit, Agency, Department
 from procedures.models import Competence
 
 from .models import Channel, DailySequence, Delivery, RegisterSequence, Status
@@ -41,7 +41,8 @@ DOSSIER_COLUMNS = (
     "applicant_email", "representative_name", "representative_id_number", "representative_phone",
     "representative_authorisation", "language", "summary", "sets", "delivery", "delivery_address",
     "processing_time", "time_unit", "submitted_at", "received_at", "appointment_at", "completed_at", "returned_at",
-    "refusal_reasons", "register_field_id", "register_volume", "register_number",
+    "refusal_reasons", "register_field_id", "register_volume", "register_number", "public_receiving_agency",
+    "public_departments",
 )  # fmt: skip
 EVENT_COLUMNS = ("dossier_id", "at", "actor_id", "actor_name", "unit_name", "action", "status_from", "status_to",
                  "step_from", "step_to", "note")  # fmt: skip
@@ -60,29 +61,39 @@ class _Source:
     agency_identifier: str
     agency_name: str
     counter_id: int | None
+    receiving_name: str
+    departments: tuple[str, ...]
 
 
 def _sources() -> list[_Source]:
     rows = (
         Competence.objects.filter(procedure__status="published")
         .select_related("procedure", "agency")
-        .prefetch_related("counters")
+        .prefetch_related("counters__agency")
     )
-    return [
-        _Source(
-            c.procedure_id,
-            c.procedure.name,
-            c.procedure.field_id,
-            c.procedure.processing_time,
-            c.procedure.time_unit,
-            c.procedure.after_15h_rule,
-            c.agency_id,
-            c.agency.identifier,
-            c.agency.name,
-            next((k.pk for k in c.counters.all()), None),
+    departments: dict[tuple[int, str], list[str]] = {}
+    for agency_id, kind, name in Department.objects.order_by("name").values_list("agency_id", "kind", "name"):
+        departments.setdefault((agency_id, kind), []).append(name)
+    sources = []
+    for c in rows:
+        counter = next(iter(c.counters.all()), None)
+        sources.append(
+            _Source(
+                c.procedure_id,
+                c.procedure.name,
+                c.procedure.field_id,
+                c.procedure.processing_time,
+                c.procedure.time_unit,
+                c.procedure.after_15h_rule,
+                c.agency_id,
+                c.agency.identifier,
+                c.agency.name,
+                counter.pk if counter else None,
+                counter.agency.name if counter else c.agency.name,
+                tuple(departments.get((c.agency_id, c.department_kind), ())),
+            )
         )
-        for c in rows
-    ]
+    return sources
 
 
 def _id_number(rng: random.Random, born: dt.date) -> str:
@@ -198,7 +209,7 @@ def dossiers_generate(
                     None if status == Status.SUBMITTED else received,
                     None if status in (Status.SUBMITTED, Status.REFUSED) else appointment,
                     completed, returned, "Thiếu thành phần hồ sơ" if status == Status.REFUSED else "",
-                    src.field_id if number else None, volume or "", number,
+                    src.field_id if number else None, volume or "", number, src.receiving_name, list(src.departments),
                 ))  # fmt: skip
                 first = Status.SUBMITTED if online else Status.ACCEPTED
                 events.append((dossier_id, received, None, "", src.agency_name, "receive", None,

@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -116,6 +117,13 @@ class Dossier(TimeStampedModel):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     refusal_reasons = models.TextField(_("reasons for refusal"), blank=True)
+
+    # What the public lookup shows, written when the dossier is received: the names valid at that time (agencies
+    # are renamed and merged; the lookup must still show who received and handles it) and one index probe to read.
+    public_receiving_agency = models.CharField(_("receiving agency (as received)"), max_length=255, blank=True)
+    public_departments = ArrayField(
+        models.CharField(max_length=255), verbose_name=_("handling departments (as received)"), default=list, blank=True
+    )
 
     register_field = models.ForeignKey(
         Field, verbose_name=_("register (field)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

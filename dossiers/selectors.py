@@ -51,15 +51,11 @@ def access_refusal_for_officer(*, officer: Staff, pk: int) -> Dossier:
     return dossier
 
 
-def handling_departments(*, dossier: Dossier) -> list[str]:
-    """The departments that handle the dossier (the whole process), in one query."""
-    kinds = Competence.objects.filter(procedure_id=dossier.procedure_id, agency_id=dossier.agency_id).values(
-        "department_kind"
-    )
+def handling_departments(*, procedure_id: int, agency_id: int) -> list[str]:
+    """The departments of the agency that handle the procedure (the whole process), in one query."""
+    kinds = Competence.objects.filter(procedure_id=procedure_id, agency_id=agency_id).values("department_kind")
     return list(
-        Department.objects.filter(agency_id=dossier.agency_id, kind__in=kinds)
-        .order_by("name")
-        .values_list("name", flat=True)
+        Department.objects.filter(agency_id=agency_id, kind__in=kinds).order_by("name").values_list("name", flat=True)
     )
 
 
@@ -79,27 +75,19 @@ class PublicView:
 
 # The public lookup is the hottest path of the system (every QR scan): one indexed query, no ORM compilation.
 _PUBLIC_SQL = """
-SELECT d.code, d.status, d.applicant_name, d.organisation_name, d.received_at, d.submitted_at, d.appointment_at,
-       COALESCE(receiving.name, competent.name),
-       ARRAY(SELECT dep.name FROM organizations_department dep
-             WHERE dep.agency_id = d.agency_id
-               AND dep.kind IN (SELECT c.department_kind FROM procedures_competence c
-                                WHERE c.procedure_id = d.procedure_id AND c.agency_id = d.agency_id)
-             ORDER BY dep.name)
-FROM dossiers_dossier d
-JOIN organizations_agency competent ON competent.id = d.agency_id
-LEFT JOIN organizations_counter counter ON counter.id = d.counter_id
-LEFT JOIN organizations_agency receiving ON receiving.id = counter.agency_id
-WHERE d.code = %s AND d.status <> %s
+SELECT code, status, applicant_name, organisation_name, received_at, submitted_at, appointment_at,
+       public_receiving_agency, public_departments
+FROM dossiers_dossier WHERE code = %s AND status <> %s
 """
 
 
 def dossier_public_view(*, code: str) -> PublicView:
     if not CODE_PATTERN.match(code or ""):
         raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
-    with connection.cursor() as cur:
-        cur.execute(_PUBLIC_SQL, [code, Status.REFUSED])
-        row = cur.fetchone()
+    # A prepared statement on the driver's own connection: Django's cursors bind parameters client-side, so
+    # PostgreSQL would plan this query again on every request (planning costs more than running it).
+    connection.ensure_connection()
+    row = connection.connection.execute(_PUBLIC_SQL, [code, int(Status.REFUSED)], prepare=True).fetchone()
     if row is None:
         raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
     code, status, name, organisation, received, submitted, appointment, receiving, departments = row

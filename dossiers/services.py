@@ -29,6 +29,7 @@ from .models import (
     Status,
     document_path,
 )
+from .selectors import handling_departments
 
 # Scans are sniffed by content, never trusted by name.
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -270,6 +271,8 @@ def dossier_receive(*, officer: Staff, intake: Intake, now: dt.datetime | None =
     )
     volume = str(day.year)
     dossier = Dossier.objects.create(
+        public_receiving_agency=officer.counter.agency.name,
+        public_departments=handling_departments(procedure_id=procedure.pk, agency_id=agency.pk),
         code=dossier_code_format(agency_identifier=agency.identifier, day=day, number=_daily_number(agency, day)),
         procedure=procedure,
         agency=agency,
@@ -335,6 +338,7 @@ def dossier_refuse_at_intake(
         raise ValidationFailed(_("The refusal was not recorded: please correct the marked fields."), detail=errors)
     now = now or timezone.now()
     dossier = Dossier.objects.create(
+        public_receiving_agency=officer.counter.agency.name,
         procedure=procedure,
         agency=competence.agency,
         counter=officer.counter,

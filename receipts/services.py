@@ -25,7 +25,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from dossiers.models import Delivery, Dossier, Event
-from dossiers.selectors import events_of, handling_departments
+from dossiers.selectors import events_of
 from organizations.models import Agency
 from procedures.models import Field
 
@@ -366,7 +366,7 @@ def _form6_context(dossier: Dossier) -> dict[str, Any]:
         "qr": _qr(dossier),
         "applicant": _applicant(dossier),
         "receiving_unit": _receiving_unit(dossier),
-        "departments": handling_departments(dossier=dossier),
+        "departments": dossier.public_departments,
         "received": _moment(dossier.received_at),
         "appointment": _moment(dossier.appointment_at),
         "rows": hand_overs(dossier=dossier, events=events),
