@@ -11,6 +11,7 @@ shape and the security headers the middleware would add. Everything else, and an
 import json
 import logging
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -78,7 +79,7 @@ class LookupFastPath:
                     else:
                         status, body = (
                             200,
-                            lookup_body(view, qr_url=f"{_scheme(environ)}://{host}{lookup_qr_path(view.code)}"),
+                            lookup_body(view, qr_url=f"{_scheme(environ)}://{host}{_qr_path(view.code)}"),
                         )
         except Exception:
             log.exception("public lookup failed")
@@ -88,6 +89,18 @@ class LookupFastPath:
         payload = json.dumps(body, cls=JSONEncoder, ensure_ascii=False).encode()
         start_response(_STATUS[status], [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
+
+
+@cache
+def _qr_prefix() -> tuple[str, str]:
+    marker = "CODE"
+    before, after = lookup_qr_path(marker).split(marker)
+    return before, after
+
+
+def _qr_path(code: str) -> str:
+    before, after = _qr_prefix()
+    return f"{before}{code}{after}"
 
 
 def _error(code: str, message: str, detail: Any) -> dict[str, Any]:
