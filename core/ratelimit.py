@@ -1,4 +1,4 @@
-"""A fixed-window rate limit shared by every web process through Redis, in one round trip per request."""
+"""A fixed-window rate limit shared by every web process through Redis: one round trip per request."""
 
 import time
 from functools import cache
@@ -23,10 +23,12 @@ def hit(*, scope: str, client: str, limit: int, window: int = 60) -> int | None:
     now = time.time()
     slot = int(now // window)
     key = f"rl:{scope}:{client}:{slot}"
-    pipe = _client(settings.REDIS_URL).pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, window + 1, nx=True)
-    count, _ = pipe.execute()
+    client = _client(settings.REDIS_URL)
+    count = client.incr(key)
+    if count == 1:
+        # The key names its own window, so even if this never ran (a crash right after INCR) the counter could
+        # not block anyone: the next window counts under a new key. The TTL only reclaims the memory.
+        client.expire(key, window + 1)
     if count <= limit:
         return None
     return max(1, int((slot + 1) * window - now + 0.999))
