@@ -16,12 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from rest_framework.exceptions import Throttled
 from rest_framework.utils.encoders import JSONEncoder
 
 from core.errors import NotFound
+from core.middleware import SECURITY_HEADERS, language_from_cookies
 from core.ratelimit import hit
 from dossiers.selectors import dossier_public_view
 
@@ -29,14 +31,7 @@ from .dossiers import lookup_body, lookup_qr_path
 
 PREFIX = "/api/v1/lookup/"
 log = logging.getLogger(__name__)
-_HEADERS = [
-    ("Content-Type", "application/json"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("Vary", "Cookie"),
-]
+_HEADERS = [("Content-Type", "application/json"), *SECURITY_HEADERS]
 _STATUS = {200: "200 OK", 404: "404 Not Found", 429: "429 Too Many Requests", 500: "500 Internal Server Error"}
 
 
@@ -58,7 +53,7 @@ class LookupFastPath:
     def _lookup(
         self, environ: dict[str, Any], start_response: Callable[..., Any], *, code: str, host: str
     ) -> Iterable[bytes]:
-        language = _language(environ.get("HTTP_COOKIE", ""))
+        language = language_from_cookies(parse_cookie(environ.get("HTTP_COOKIE", "")))
         headers = [*_HEADERS, ("Content-Language", language)]
         try:
             with translation.override(language):
@@ -105,15 +100,6 @@ def _qr_path(code: str) -> str:
 
 def _error(code: str, message: str, detail: Any) -> dict[str, Any]:
     return {"code": code, "message": message, "detail": detail}
-
-
-def _language(cookies: str) -> str:
-    name = settings.LANGUAGE_COOKIE_NAME + "="
-    for part in cookies.split(";"):
-        part = part.strip()
-        if part.startswith(name) and part[len(name) :] in dict(settings.LANGUAGES):
-            return part[len(name) :]
-    return settings.LANGUAGE_CODE
 
 
 def _scheme(environ: dict[str, Any]) -> str:

@@ -5,7 +5,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_wsgi_application()
 
-# The public lookup API is answered before the framework's request cycle (see api/fastpath.py).
+# The public lookup (API, and the page when cached) is answered before the framework's request cycle: see
+# api/fastpath.py and portal/fastpath.py.
 from api.fastpath import LookupFastPath  # noqa: E402 - needs the configured Django above
+from portal.fastpath import LookupPageFastPath  # noqa: E402
 
-application = LookupFastPath(django_application)
+application = LookupFastPath(LookupPageFastPath(django_application))

@@ -59,6 +59,12 @@ def handling_departments(*, procedure_id: int, agency_id: int) -> list[str]:
     )
 
 
+def public_page_cache_key(*, code: str, language: str) -> str:
+    """Where the rendered public lookup page of a dossier is kept (see portal.fastpath); services forget it on
+    every change of the dossier."""
+    return f"lookup-page:{language}:{code}"
+
+
 @dataclass(frozen=True)
 class PublicView:
     """What anyone may see of a dossier (Quy chế 03/2023/QĐ-UBND An Giang, Điều 12)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -29,7 +30,7 @@ from .models import (
     Status,
     document_path,
 )
-from .selectors import handling_departments
+from .selectors import handling_departments, public_page_cache_key
 
 # Scans are sniffed by content, never trusted by name.
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -130,6 +131,11 @@ def event_record(
     at: dt.datetime | None = None,
 ) -> Event:
     """The one way a dossier's history is written: called inside the transaction of the change it records."""
+    if dossier.code:
+        # The public page shows the appointment and who handles the dossier: drop its cached copies once the
+        # change is committed (not before: a rolled-back change must not empty the cache for nothing).
+        keys = [public_page_cache_key(code=dossier.code, language=lang) for lang, _name in settings.LANGUAGES]
+        transaction.on_commit(lambda: cache.delete_many(keys))
     unit = ""
     if actor is not None:
         unit = actor.department.name if actor.department_id else actor.agency.name

@@ -1,21 +1,24 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.qr import qr_svg, qr_svg_document
 from core.ratelimit import client_address, hit
 from dossiers.models import CODE_PATTERN
-from dossiers.selectors import dossier_public_view
+from dossiers.selectors import dossier_public_view, public_page_cache_key
 from organizations.selectors import agency_list
 from procedures.models import Procedure
 from procedures.selectors import field_list, procedure_get, procedure_search
 
+from .fastpath import COUNTED, cacheable
 from .forms import CatalogueFilterForm
 
 PAGE_SIZE = 20
@@ -101,7 +104,10 @@ def component_template(request, code: str, order: int):  # type: ignore[no-untyp
 
 
 def _throttled(request) -> HttpResponse | None:  # type: ignore[no-untyped-def]
-    wait = hit(scope="lookup", client=client_address(request), limit=settings.LOOKUP_RATE_PER_MINUTE)
+    if COUNTED in request.META:  # portal.fastpath already counted this request
+        wait = request.META.get("angiang.lookup_wait")
+    else:
+        wait = hit(scope="lookup", client=client_address(request), limit=settings.LOOKUP_RATE_PER_MINUTE)
     if wait is None:
         return None
     response = render(request, "portal/throttled.html", {"wait": wait}, status=429)
@@ -124,7 +130,11 @@ def lookup_code(request, code: str):  # type: ignore[no-untyped-def]
     except NotFound as exc:
         return render(request, "portal/lookup.html", {"code": code, "error": exc.message}, status=404)
     # The QR code is a separate, long-cached image: the page stays one query and a template.
-    return render(request, "portal/lookup_result.html", {"view": view})
+    response = render(request, "portal/lookup_result.html", {"view": view})
+    if cacheable(request.COOKIES):
+        key = public_page_cache_key(code=view.code, language=request.LANGUAGE_CODE)
+        cache.set(key, response.content, timeout=settings.LOOKUP_PAGE_CACHE_SECONDS)
+    return response
 
 
 def lookup_qr(request, code: str):  # type: ignore[no-untyped-def]
@@ -134,4 +144,20 @@ def lookup_qr(request, code: str):  # type: ignore[no-untyped-def]
     url = request.build_absolute_uri(reverse("portal:lookup-code", args=[code]))
     response = HttpResponse(qr_svg_document(url), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=31536000, immutable"  # a code's address never changes
+    return response
+
+
+def language(request, code: str):  # type: ignore[no-untyped-def]
+    """Switch the language with a plain link (no form, so that public pages carry nothing per visitor)."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404(_("Unknown language."))
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
+    )
     return response

@@ -76,3 +76,47 @@ def test_anything_unusual_goes_to_django():
     assert call("/api/v1/lookup/x/", host="evil.example")[0].startswith("400")  # host outside ALLOWED_HOSTS
     assert call("/api/v1/lookup/x/", method="POST")[0].startswith("405")
     assert call("/api/v1/agencies/")[0] == "200 OK"
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"])
+def test_the_page_is_served_from_its_cached_copy_and_forgotten_when_the_dossier_changes():
+    from dossiers.models import Status
+    from dossiers.services import event_record
+
+    clerk = officer()
+    dossier = dossier_receive(officer=clerk, intake=intake())
+    first_status, first_headers, first = call(f"/tra-cuu/{dossier.code}/")  # rendered by Django, then cached
+    assert first_status == "200 OK" and "Nguyễn Thị Hồng Nhung" in first.decode()
+    assert cache.get(f"lookup-page:vi:{dossier.code}") == first
+    status, headers, second = call(f"/tra-cuu/{dossier.code}/")  # from the cache
+    assert status == "200 OK" and second == first
+    assert headers["X-Frame-Options"] == "DENY" and headers["Content-Language"] == "vi"
+    # English is cached separately.
+    english = call(f"/tra-cuu/{dossier.code}/", cookie="django_language=en")[2].decode()
+    assert 'lang="en"' in english
+
+    dossier.status = Status.IN_PROCESS
+    dossier.save(update_fields=["status"])
+    event_record(dossier=dossier, action="process", actor=clerk, status_from=Status.ACCEPTED)
+    assert cache.get(f"lookup-page:vi:{dossier.code}") is None
+    assert cache.get(f"lookup-page:en:{dossier.code}") is None
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"])
+def test_signed_in_visitors_are_never_served_a_cached_page():
+    dossier = dossier_receive(officer=officer(), intake=intake())
+    call(f"/tra-cuu/{dossier.code}/")
+    cache.set(f"lookup-page:vi:{dossier.code}", b"cached copy")
+    assert call(f"/tra-cuu/{dossier.code}/")[2] == b"cached copy"
+    personal = call(f"/tra-cuu/{dossier.code}/", cookie="sessionid=abc; messages=xyz")[2]
+    assert personal != b"cached copy" and dossier.code in personal.decode()
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"], LOOKUP_RATE_PER_MINUTE=3)
+def test_the_page_counts_each_request_once_and_answers_429():
+    dossier = dossier_receive(officer=officer(), intake=intake())
+    statuses = [call(f"/tra-cuu/{dossier.code}/")[0] for _ in range(3)]  # a miss then two hits
+    assert statuses == ["200 OK"] * 3
+    status, headers, body = call(f"/tra-cuu/{dossier.code}/")
+    assert status.startswith("429") and int(headers["Retry-After"]) >= 1
+    assert "Có quá nhiều lượt tra cứu" in body.decode()

@@ -16,8 +16,10 @@ def test_home_in_vietnamese(client):
 
 
 def test_language_switch_to_english(client):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/thu-tuc/"})
-    assert response.status_code == 302
+    response = client.get("/ngon-ngu/en/", {"next": "/thu-tuc/"})
+    assert response.status_code == 302 and response.url == "/thu-tuc/"
+    assert client.get("/ngon-ngu/en/", {"next": "https://evil.example/"}).url == "/"
+    assert client.get("/ngon-ngu/xx/").status_code == 404
     html = client.get("/thu-tuc/").content.decode()
     assert 'lang="en"' in html and "Administrative procedures" in html
 
