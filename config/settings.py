@@ -34,7 +34,7 @@ if DOSSIER_CODE_FORMAT not in ("2018", "2025"):
 DOSSIER_CODE_SYSTEM = env.str("DOSSIER_CODE_SYSTEM", default="01")
 # Public lookup by code: requests per client per minute before 429 (codes must not be enumerable).
 LOOKUP_RATE_PER_MINUTE = env.int("LOOKUP_RATE_PER_MINUTE", default=30)
-# Seconds the public lookup of a dossier (its data and rendered page) stays cached; dropped whenever it changes.
+# Seconds a rendered public lookup page stays cached (it is also dropped whenever the dossier changes).
 LOOKUP_PAGE_CACHE_SECONDS = env.int("LOOKUP_PAGE_CACHE_SECONDS", default=600)
 # Largest scan accepted at the counter, in megabytes.
 UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=20)

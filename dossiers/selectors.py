@@ -3,8 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -61,10 +59,6 @@ def handling_departments(*, procedure_id: int, agency_id: int) -> list[str]:
     )
 
 
-def public_view_cache_key(*, code: str) -> str:
-    return f"lookup-view:{code}"
-
-
 def public_page_cache_key(*, code: str, language: str) -> str:
     """Where the rendered public lookup page of a dossier is kept (see portal.fastpath); services forget it on
     every change of the dossier."""
@@ -94,18 +88,8 @@ FROM dossiers_dossier WHERE code = %s AND status <> %s
 
 
 def dossier_public_view(*, code: str) -> PublicView:
-    """What anyone may see of the dossier with this code; kept in the cache until the dossier changes."""
     if not CODE_PATTERN.match(code or ""):
         raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
-    key = public_view_cache_key(code=code)
-    view = cache.get(key)
-    if view is None:
-        view = _public_view_from_database(code)  # unknown codes raise and are not cached
-        cache.set(key, view, timeout=settings.LOOKUP_PAGE_CACHE_SECONDS)
-    return view
-
-
-def _public_view_from_database(code: str) -> PublicView:
     # A prepared statement on the driver's own connection: Django's cursors bind parameters client-side, so
     # PostgreSQL would plan this query again on every request (planning costs more than running it).
     connection.ensure_connection()
