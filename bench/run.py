@@ -198,8 +198,8 @@ def main() -> int:
         f'{WORKERS} sync workers each. The baseline ("bare") is a WSGI app answering the same request with one '
         "indexed query through psycopg and nothing else (bench/bare_wsgi.py), measured in the same run. Lookups "
         "rotate over 5,000 random existing codes. Load generator, servers and PostgreSQL share the same 2 cores, so "
-        "figures move between runs: over six runs of this benchmark the lookup API measured 44–53% of its ceiling "
-        "(p99 30–85 ms).",
+        "figures move between runs: over seven runs of this benchmark the lookup API measured 39–53% of its ceiling "
+        "(p99 30–314 ms).",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | bare requests/s | bare p50 ms | bare p99 ms | share of ceiling |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
