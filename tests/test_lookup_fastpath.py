@@ -85,7 +85,7 @@ def test_the_page_is_served_from_its_cached_copy_and_forgotten_when_the_dossier_
 
     clerk = officer()
     dossier = dossier_receive(officer=clerk, intake=intake())
-    first_status, first_headers, first = call(f"/tra-cuu/{dossier.code}/")  # rendered by Django, then cached
+    first_status, _headers, first = call(f"/tra-cuu/{dossier.code}/")  # rendered by Django, then cached
     assert first_status == "200 OK" and "Nguyễn Thị Hồng Nhung" in first.decode()
     assert cache.get(f"lookup-page:vi:{dossier.code}") == first
     status, headers, second = call(f"/tra-cuu/{dossier.code}/")  # from the cache
