@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import PermissionDenied
-from core.ratelimit import client_address, hit
+from core.ratelimit import client_address
 from dossiers.models import ApplicantType, Channel, Delivery, Dossier
 from dossiers.selectors import PublicView, access_dossier_for_officer, dossier_public_view
-from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive
+from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive, lookup_budget_spend
 from organizations.models import Staff
 from organizations.selectors import staff_for_user
 from receipts.services import form1_pdf
@@ -184,7 +184,7 @@ class LookupThrottle(throttling.BaseThrottle):
     """The same per-client budget as the lookup page (core.ratelimit), so the two cannot be combined."""
 
     def allow_request(self, request, view) -> bool:  # type: ignore[no-untyped-def]
-        self._wait = hit(scope="lookup", client=client_address(request), limit=settings.LOOKUP_RATE_PER_MINUTE)
+        self._wait = lookup_budget_spend(client=client_address(request))
         return self._wait is None
 
     def wait(self) -> float | None:

@@ -17,15 +17,14 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections
 from django.http.cookie import parse_cookie
-from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from rest_framework.exceptions import Throttled
 from rest_framework.utils.encoders import JSONEncoder
 
 from core.errors import NotFound
-from core.middleware import SECURITY_HEADERS, language_from_cookies
-from core.ratelimit import hit
+from core.middleware import SECURITY_HEADERS, allowed_host, language_from_cookies
 from dossiers.selectors import dossier_public_view
+from dossiers.services import lookup_budget_spend
 
 from .dossiers import lookup_body, lookup_qr_path
 
@@ -44,9 +43,8 @@ class LookupFastPath:
         if environ.get("REQUEST_METHOD") != "GET" or not path.startswith(PREFIX) or not path.endswith("/"):
             return self.app(environ, start_response)
         code = path[len(PREFIX) : -1]
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        domain, _port = split_domain_port(host)
-        if "/" in code or not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        host = allowed_host(environ)
+        if "/" in code or host is None:
             return self.app(environ, start_response)  # Django answers (404, or 400 for a bad host)
         return self._lookup(environ, start_response, code=code, host=host)
 
@@ -57,9 +55,7 @@ class LookupFastPath:
         headers = [*_HEADERS, ("Content-Language", language)]
         try:
             with translation.override(language):
-                wait = hit(
-                    scope="lookup", client=environ.get("REMOTE_ADDR", "unknown"), limit=settings.LOOKUP_RATE_PER_MINUTE
-                )
+                wait = lookup_budget_spend(client=environ.get("REMOTE_ADDR", "unknown"))
                 if wait is not None:
                     status, body = (
                         429,

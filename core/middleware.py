@@ -1,6 +1,8 @@
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 
 
@@ -33,6 +35,13 @@ SECURITY_HEADERS = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Vary", "Cookie"),
 ]
+
+
+def allowed_host(environ: Mapping[str, Any]) -> str | None:
+    """The request's Host when it is one of ALLOWED_HOSTS, else None (Django then answers 400 itself)."""
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(host)
+    return host if domain and validate_host(domain, settings.ALLOWED_HOSTS) else None
 
 
 def language_from_cookies(cookies: Mapping[str, str]) -> str:

@@ -26,9 +26,6 @@ class ValidityModel(models.Model):
     class Meta:
         abstract = True
 
-    def is_valid_on(self, day) -> bool:  # type: ignore[no-untyped-def]
-        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
-
 
 class CalendarOverride(models.Model):
     """A province decision that makes one date a day off or a working day, whatever the national calendar says."""

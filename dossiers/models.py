@@ -156,11 +156,6 @@ class Dossier(TimeStampedModel):
             return False
         return timezone.now() > self.appointment_at
 
-    @property
-    def is_valid(self) -> bool:
-        """Accepted by the agency (DOMAIN.md "Public lookup": an online dossier not yet accepted shows less)."""
-        return self.status not in (Status.SUBMITTED, Status.REFUSED)
-
 
 def document_path(instance: "Document", filename: str) -> str:
     # A generated name: the applicant's file name never reaches the file system.

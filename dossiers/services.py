@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.ratelimit import hit
 from core.selectors import calendar_for
 from organizations.models import AdministrativeUnit, Agency, Role, Staff
 from procedures.models import Competence, Procedure
@@ -84,6 +85,12 @@ class Intake:
     fees: list[FeeLine] | None = None
     delivery: str = Delivery.COUNTER
     delivery_address: str = ""
+
+
+def lookup_budget_spend(*, client: str) -> int | None:
+    """Count one public lookup by this client (page or API alike, so that dossier codes cannot be enumerated by
+    switching between them); None while within LOOKUP_RATE_PER_MINUTE, else the seconds to wait."""
+    return hit(scope="lookup", client=client, limit=settings.LOOKUP_RATE_PER_MINUTE)
 
 
 def dossier_code_format(*, agency_identifier: str, day: dt.date, number: int) -> str:

@@ -177,7 +177,3 @@ class Staff(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in (Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN)

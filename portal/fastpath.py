@@ -13,12 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http.cookie import parse_cookie
-from django.http.request import split_domain_port, validate_host
 
-from core.middleware import SECURITY_HEADERS, language_from_cookies
-from core.ratelimit import hit
+from core.middleware import SECURITY_HEADERS, allowed_host, language_from_cookies
 from dossiers.models import CODE_PATTERN
 from dossiers.selectors import public_page_cache_key
+from dossiers.services import lookup_budget_spend
 
 PREFIX = "/tra-cuu/"
 COUNTED = "angiang.lookup_counted"  # set in the WSGI environ once the request was counted against the limit
@@ -40,16 +39,10 @@ class LookupPageFastPath:
             return self.app(environ, start_response)
         code = path[len(PREFIX) : -1]
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        domain, _port = split_domain_port(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
-        if (
-            not CODE_PATTERN.match(code)
-            or not cacheable(cookies)
-            or not domain
-            or not validate_host(domain, settings.ALLOWED_HOSTS)
-        ):
+        if not CODE_PATTERN.match(code) or not cacheable(cookies) or allowed_host(environ) is None:
             return self.app(environ, start_response)
         language = language_from_cookies(cookies)
-        wait = hit(scope="lookup", client=environ.get("REMOTE_ADDR", "unknown"), limit=settings.LOOKUP_RATE_PER_MINUTE)
+        wait = lookup_budget_spend(client=environ.get("REMOTE_ADDR", "unknown"))
         environ[COUNTED] = True
         html = None if wait is not None else cache.get(public_page_cache_key(code=code, language=language))
         if html is None:  # over the limit (Django answers 429 in the visitor's language) or not cached yet

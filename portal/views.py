@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.qr import qr_svg, qr_svg_document
-from core.ratelimit import client_address, hit
+from core.ratelimit import client_address
 from dossiers.models import CODE_PATTERN
 from dossiers.selectors import dossier_public_view, public_page_cache_key
+from dossiers.services import lookup_budget_spend
 from organizations.selectors import agency_list
 from procedures.models import Procedure
 from procedures.selectors import field_list, procedure_get, procedure_search
@@ -107,7 +108,7 @@ def _throttled(request) -> HttpResponse | None:  # type: ignore[no-untyped-def]
     if COUNTED in request.META:  # portal.fastpath already counted this request
         wait = request.META.get("angiang.lookup_wait")
     else:
-        wait = hit(scope="lookup", client=client_address(request), limit=settings.LOOKUP_RATE_PER_MINUTE)
+        wait = lookup_budget_spend(client=client_address(request))
     if wait is None:
         return None
     response = render(request, "portal/throttled.html", {"wait": wait}, status=429)

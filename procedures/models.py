@@ -105,10 +105,6 @@ class Procedure(TimeStampedModel):
         return f"{self.code} — {self.name}"
 
     @property
-    def is_online(self) -> bool:
-        return self.online_level != self.OnlineLevel.NONE
-
-    @property
     def legal_basis_lines(self) -> list[str]:
         return [line for line in self.legal_basis.splitlines() if line.strip()]
 
