@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -63,6 +64,20 @@ def public_page_cache_key(*, code: str, language: str) -> str:
     """Where the rendered public lookup page of a dossier is kept (see portal.fastpath); services forget it on
     every change of the dossier."""
     return f"lookup-page:{language}:{code}"
+
+
+def public_api_cache_key(*, code: str, language: str) -> str:
+    """Where the public lookup API keeps the body of a dossier's answer (see api.fastpath); forgotten likewise."""
+    return f"lookup-api:{language}:{code}"
+
+
+def public_cache_keys(*, code: str) -> list[str]:
+    """Every cached public copy of a dossier, in every language: what a change of the dossier makes stale."""
+    return [
+        key(code=code, language=language)
+        for language, _name in settings.LANGUAGES
+        for key in (public_page_cache_key, public_api_cache_key)
+    ]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .models import (
     Status,
     document_path,
 )
-from .selectors import handling_departments, public_page_cache_key
+from .selectors import handling_departments, public_cache_keys
 
 # Scans are sniffed by content, never trusted by name.
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -139,9 +139,9 @@ def event_record(
 ) -> Event:
     """The one way a dossier's history is written: called inside the transaction of the change it records."""
     if dossier.code:
-        # The public page shows the appointment and who handles the dossier: drop its cached copies once the
+        # The public page and API show the appointment and who handles the dossier: drop its cached copies once the
         # change is committed (not before: a rolled-back change must not empty the cache for nothing).
-        keys = [public_page_cache_key(code=dossier.code, language=lang) for lang, _name in settings.LANGUAGES]
+        keys = public_cache_keys(code=dossier.code)
         transaction.on_commit(lambda: cache.delete_many(keys))
     unit = ""
     if actor is not None:

@@ -120,3 +120,30 @@ def test_the_page_counts_each_request_once_and_answers_429():
     status, headers, body = call(f"/tra-cuu/{dossier.code}/")
     assert status.startswith("429") and int(headers["Retry-After"]) >= 1
     assert "Có quá nhiều lượt tra cứu" in body.decode()
+
+
+@override_settings(ALLOWED_HOSTS=["testserver", "other.test"])
+def test_the_api_answer_is_cached_per_language_and_forgotten_when_the_dossier_changes():
+    from dossiers.models import Status
+    from dossiers.services import event_record
+
+    clerk = officer()
+    dossier = dossier_receive(officer=clerk, intake=intake())
+    reference = APIClient(REMOTE_ADDR="127.0.0.8").get(f"/api/v1/lookup/{dossier.code}/").json()
+    first = json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2])  # from the database, then cached
+    assert first == reference
+    assert cache.get(f"lookup-api:vi:{dossier.code}") is not None
+    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2]) == reference  # from the cache
+    # The QR address follows the host asked, even from the cached copy.
+    other = json.loads(call(f"/api/v1/lookup/{dossier.code}/", host="other.test")[2])
+    assert other["qr"] == reference["qr"].replace("testserver", "other.test")
+    assert {k: v for k, v in other.items() if k != "qr"} == {k: v for k, v in reference.items() if k != "qr"}
+
+    # A cached copy is what is served: prove it by planting one, then prove a change forgets it.
+    cache.set(f"lookup-api:vi:{dossier.code}", b'{"code":"X","valid":false}')
+    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2])["code"] == "X"
+    dossier.status = Status.IN_PROCESS
+    dossier.save(update_fields=["status"])
+    event_record(dossier=dossier, action="process", actor=clerk, status_from=Status.ACCEPTED)
+    assert cache.get(f"lookup-api:vi:{dossier.code}") is None
+    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2]) == reference
