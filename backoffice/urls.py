@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, register_converter
 
-from . import views
+from . import designer, notices, views, work
 
 
 class FormatConverter:
@@ -29,4 +29,22 @@ urlpatterns = [
     path("tu-choi/<int:pk>/", views.refusal, name="refusal"),
     path("tu-choi/<int:pk>/phieu.<fmt:fmt>", views.refusal_form, name="refusal-form"),
     path("so-theo-doi/", views.register, name="register"),
+    # Work queues and the engine's actions (backoffice/work.py)
+    path("viec-cua-toi/", work.queues, name="queues"),
+    path("ho-so/<str:code>/xu-ly/<str:action>/", work.act, name="act"),
+    path("ho-so/<str:code>/dinh-kem/<int:pk>/", work.attachment, name="attachment"),
+    # Notices issued while processing: forms 2, 4 and 5 (backoffice/notices.py)
+    path("ho-so/<str:code>/phieu/<int:pk>.<fmt:fmt>", notices.notice, name="notice"),
+    # Workflow designer (backoffice/designer.py)
+    path("quy-trinh/", designer.index, name="workflows"),
+    path("quy-trinh/tao/", designer.draft, name="workflow-draft"),
+    path("quy-trinh/phien-ban/<int:pk>/", designer.version, name="workflow-version"),
+    path("quy-trinh/phien-ban/<int:pk>/buoc/", designer.step_add, name="workflow-step-add"),
+    path("quy-trinh/buoc/<int:pk>/", designer.step_edit, name="workflow-step"),
+    path("quy-trinh/buoc/<int:pk>/di-chuyen/<str:direction>/", designer.step_move, name="workflow-step-move"),
+    path("quy-trinh/buoc/<int:pk>/xoa/", designer.step_remove, name="workflow-step-remove"),
+    path("quy-trinh/phien-ban/<int:pk>/so-do.svg", designer.diagram, name="workflow-diagram"),
+    path("quy-trinh/phien-ban/<int:pk>/kiem-tra/", designer.check, name="workflow-check"),
+    path("quy-trinh/phien-ban/<int:pk>/ban-hanh/", designer.publish, name="workflow-publish"),
+    path("quy-trinh/phien-ban/<int:pk>/ap-dung/", designer.apply, name="workflow-apply"),
 ]

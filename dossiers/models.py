@@ -8,26 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.national import Status
 from organizations.models import AdministrativeUnit, Agency, Counter
 from procedures.models import Component, Field, Procedure
 
 personal_id_validator = RegexValidator(r"^\d{12}$", _("A personal identification number has exactly 12 digits."))
 CODE_PATTERN = re.compile(r"^[0-9A-Z.]{1,35}-\d{6}-[0-9A-Z]{4,12}$")
-
-
-class Status(models.IntegerChoices):
-    """The national status set synced to the national portal (DOMAIN.md)."""
-
-    SUBMITTED = 1, _("Submitted online")
-    ACCEPTED = 2, _("Accepted")
-    REFUSED = 3, _("Refused at intake")
-    IN_PROCESS = 4, _("In process")
-    WAITING_SUPPLEMENT = 5, _("Waiting for supplement")
-    WAITING_PAYMENT = 6, _("Waiting for payment")
-    WITHDRAWN = 7, _("Withdrawn by the applicant")
-    STOPPED = 8, _("Stopped")
-    RESOLVED = 9, _("Resolved")
-    RETURNED = 10, _("Result returned")
 
 
 class Channel(models.IntegerChoices):
@@ -125,6 +111,24 @@ class Dossier(TimeStampedModel):
         models.CharField(max_length=255), verbose_name=_("handling departments (as received)"), default=list, blank=True
     )
 
+    # The internal workflow: the version the dossier started on (it stays there) and the step it is at now.
+    workflow_version = models.ForeignKey(
+        "workflows.Version",
+        verbose_name=_("workflow version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    current_task = models.OneToOneField(
+        "Task", verbose_name=_("current task"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    original_appointment_at = models.DateTimeField(
+        _("original appointment"), null=True, blank=True, help_text=_("Set when the appointment was moved (form 4).")
+    )
+    supplement_count = models.PositiveSmallIntegerField(_("supplement requests"), default=0)
+
     register_field = models.ForeignKey(
         Field, verbose_name=_("register (field)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -151,10 +155,153 @@ class Dossier(TimeStampedModel):
         return self.code or f"#{self.pk}"
 
     @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED
+
+    @property
     def is_overdue(self) -> bool:
-        if self.appointment_at is None or self.status in (Status.RESOLVED, Status.RETURNED, Status.REFUSED):
+        if self.appointment_at is None or not self.is_open or self.status == Status.RESOLVED:
             return False
         return timezone.now() > self.appointment_at
+
+
+CLOSED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED})
+
+
+class Task(models.Model):
+    """One pass of a dossier through one workflow step (bước xử lý): who acts, by when, and how it ended.
+
+    Lateness is attributed here: a task finished after its ``due_at`` names its step, department and officer.
+    """
+
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="tasks")
+    step = models.ForeignKey("workflows.Step", verbose_name=_("step"), on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, verbose_name=_("acting agency"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        "organizations.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assignee = models.ForeignKey(
+        "organizations.Staff",
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+    due_at = models.DateTimeField(_("step deadline"))
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    awaiting_receipt = models.BooleanField(
+        _("awaiting receipt"), default=False, help_text=_("Handed back by another agency; to be received back.")
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_by = models.ForeignKey(
+        "organizations.Staff",
+        verbose_name=_("finished by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    late = models.BooleanField(_("late"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["dossier", "entered_at", "id"]
+        indexes = [
+            # The work queues read open tasks only: small partial indexes, whatever the number of dossiers.
+            models.Index(
+                fields=["assignee", "due_at"], condition=models.Q(finished_at__isnull=True), name="task_open_mine"
+            ),
+            models.Index(
+                fields=["department", "due_at"],
+                condition=models.Q(finished_at__isnull=True),
+                name="task_open_department",
+            ),
+            models.Index(
+                fields=["agency", "due_at"], condition=models.Q(finished_at__isnull=True), name="task_open_agency"
+            ),
+            models.Index(fields=["agency", "dossier"], name="task_agency_dossier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.step_id}"
+
+
+class Notice(models.Model):
+    """A notice to the applicant issued while processing: supplement request (form 2), apology and new appointment
+    (form 4), stop at the applicant's request (form 5), refusal to resolve."""
+
+    class Kind(models.TextChoices):
+        SUPPLEMENT = "supplement", _("supplement request")
+        PAYMENT = "payment", _("payment request")
+        APOLOGY = "apology", _("apology and new appointment")
+        STOP = "stop", _("stop notice")
+        REFUSAL = "refusal", _("refusal to resolve")
+
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="notices")
+    task = models.ForeignKey(Task, verbose_name=_("task"), null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    items = ArrayField(models.TextField(), verbose_name=_("items"), default=list, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    contact = models.CharField(_("contact person"), max_length=255, blank=True)
+    old_appointment_at = models.DateTimeField(_("original appointment"), null=True, blank=True)
+    new_appointment_at = models.DateTimeField(_("new appointment"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        "organizations.Staff", verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["dossier", "issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.dossier_id}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{timezone.now():%Y/%m}/{instance.checksum[:2]}/{instance.checksum}"
+
+
+class Attachment(models.Model):
+    """A file added while processing: a working document handed on with the dossier, or the result."""
+
+    class Kind(models.TextChoices):
+        WORKING = "working", _("working document")
+        RESULT = "result", _("result")
+
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    task = models.ForeignKey(Task, verbose_name=_("task"), null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    file_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    uploaded_by = models.ForeignKey(
+        "organizations.Staff", verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["dossier", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 def document_path(instance: "Document", filename: str) -> str:

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from organizations.models import Department, Role, Staff
 from procedures.models import Competence
 
-from .models import CODE_PATTERN, Dossier, Event, Status
+from .models import CODE_PATTERN, Dossier, Event, Status, Task
 
 
 def _officer_scope(officer: Staff) -> Q:
@@ -27,11 +27,24 @@ def dossiers_for_officer(*, officer: Staff) -> QuerySet[Dossier]:
 
 
 def access_dossier_for_officer(*, officer: Staff, code: str) -> Dossier:
-    """The dossier with this code if the officer may see it; otherwise NotFound (never "forbidden": a code
-    outside one's scope must not even be confirmed to exist)."""
+    """The dossier with this code if the officer may see it: their agency's, their agency's counters', or one
+    another agency handed over to theirs (a task of the dossier in their agency). Otherwise NotFound (never
+    "forbidden": a code outside one's scope must not even be confirmed to exist)."""
+    scope = _officer_scope(officer)
+    if officer.role != Role.PROVINCE_ADMIN:
+        scope |= Q(Exists(Task.objects.filter(dossier=OuterRef("pk"), agency_id=officer.agency_id)))
     dossier = (
-        dossiers_for_officer(officer=officer)
-        .select_related("procedure__field", "agency", "counter__agency", "applicant_commune", "received_by")
+        Dossier.objects.filter(scope)
+        .select_related(
+            "procedure__field",
+            "agency",
+            "counter__agency",
+            "applicant_commune",
+            "received_by",
+            "current_task__step__agency",
+            "current_task__step__department",
+            "current_task__assignee__user",
+        )
         .filter(code=code)
         .first()
     )
@@ -141,3 +154,73 @@ def register_entries(*, officer: Staff, field_id: int, start: dt.date, end: dt.d
         .select_related("procedure", "agency")
         .order_by("register_volume", "register_number")
     )
+
+
+# Work queues ------------------------------------------------------------------------------------------------
+
+QUEUES = ("mine", "department", "due_soon", "overdue", "waiting")
+QUEUE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    queue: str = "mine"
+    procedure_id: int | None = None
+    counter_id: int | None = None
+
+
+def _open_tasks_in_scope(officer: Staff) -> QuerySet[Task]:
+    """Open tasks the officer's queues draw from: their department's, or their agency's when they have none
+    (leaders, one-stop officers); one-stop officers also see the counter steps of what their counter received."""
+    open_tasks = Task.objects.filter(finished_at__isnull=True)
+    if officer.role == Role.PROVINCE_ADMIN:
+        return open_tasks
+    if officer.role == Role.ONE_STOP_OFFICER and officer.counter_id is not None:
+        return open_tasks.filter(
+            Q(agency_id=officer.agency_id, department_id__isnull=True)
+            | Q(step__kind="counter", dossier__counter_id=officer.counter_id)
+        )
+    if officer.department_id is not None:
+        return open_tasks.filter(department_id=officer.department_id)
+    return open_tasks.filter(agency_id=officer.agency_id)
+
+
+def queue_tasks(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon: dt.datetime) -> QuerySet[Task]:
+    """One work queue's open tasks, most urgent first; ``soon`` is one working day after ``now``."""
+    paused = [Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT]
+    if filters.queue == "mine":
+        tasks = Task.objects.filter(finished_at__isnull=True, assignee=officer).exclude(dossier__status__in=paused)
+    else:
+        tasks = _open_tasks_in_scope(officer)
+        if filters.queue == "department":
+            tasks = tasks.filter(assignee__isnull=True).exclude(dossier__status__in=paused)
+        elif filters.queue == "due_soon":
+            tasks = tasks.filter(due_at__gte=now, due_at__lt=soon).exclude(dossier__status__in=paused)
+        elif filters.queue == "overdue":
+            tasks = tasks.filter(due_at__lt=now).exclude(dossier__status__in=paused)
+        elif filters.queue == "waiting":
+            tasks = tasks.filter(dossier__status__in=paused)
+        else:
+            raise NotFound(_("No such work queue."))
+    if filters.procedure_id:
+        tasks = tasks.filter(dossier__procedure_id=filters.procedure_id)
+    if filters.counter_id:
+        tasks = tasks.filter(dossier__counter_id=filters.counter_id)
+    return tasks.select_related(
+        "dossier__procedure", "dossier__counter", "step", "department", "assignee__user"
+    ).order_by("due_at", "id")
+
+
+def queue_counts(*, officer: Staff, now: dt.datetime, soon: dt.datetime) -> dict[str, int]:
+    """How many tasks each queue holds, in one query."""
+    paused = [Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT]
+    active = ~Q(dossier__status__in=paused)
+    scope = _open_tasks_in_scope(officer)
+    mine = Task.objects.filter(finished_at__isnull=True, assignee=officer).filter(active).count
+    counts = scope.aggregate(
+        department=Count("id", filter=Q(assignee__isnull=True) & active),
+        due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=soon) & active),
+        overdue=Count("id", filter=Q(due_at__lt=now) & active),
+        waiting=Count("id", filter=Q(dossier__status__in=paused)),
+    )
+    return {"mine": mine(), **counts}

@@ -13,11 +13,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.calendar import WorkCalendar
 from core.errors import PermissionDenied, ValidationFailed
 from core.ratelimit import hit
 from core.selectors import calendar_for
 from organizations.models import AdministrativeUnit, Agency, Role, Staff
 from procedures.models import Competence, Procedure
+from workflows import graph
+from workflows.models import Step
+from workflows.selectors import published_version, steps_of
 
 from .identity import personal_id_errors
 from .models import (
@@ -29,6 +33,7 @@ from .models import (
     DossierFee,
     Event,
     Status,
+    Task,
     document_path,
 )
 from .selectors import handling_departments, public_cache_keys
@@ -127,6 +132,47 @@ def _register_number(agency: Agency, field_id: int, volume: str) -> int:
     )
 
 
+def calendar_for_hours(agency_hours: list[list[str]] | None) -> WorkCalendar:
+    return calendar_for(working_hours=agency_hours)
+
+
+def open_task(dossier: Dossier, step: Step, *, now: dt.datetime, assignee: Staff | None = None) -> Task:
+    due = calendar_for_hours(step.agency.working_hours).add(now, Decimal(step.budget), step.budget_unit)
+    task = Task.objects.create(
+        dossier=dossier,
+        step=step,
+        agency_id=step.agency_id,
+        department_id=step.department_id,
+        assignee=assignee,
+        entered_at=now,
+        due_at=due,
+    )
+    dossier.current_task = task
+    dossier.current_step = step.name
+    if step.department_id is not None and step.department.name not in dossier.public_departments:
+        dossier.public_departments = [*dossier.public_departments, step.department.name]
+    return task
+
+
+def workflow_start(*, dossier: Dossier, officer: Staff, now: dt.datetime) -> Task | None:
+    """Put an accepted dossier on its agency's published workflow (called inside the intake's transaction). The
+    first step, when it is the counter's, goes to the officer who received it. Without a published workflow the
+    dossier waits in the agency's "needs configuration" list."""
+    version = published_version(procedure_id=dossier.procedure_id, agency_id=dossier.agency_id)
+    if version is None:
+        return None
+    steps = steps_of(version_id=version.pk)
+    start = graph.first(steps)
+    if start is None:
+        return None
+    dossier.workflow_version_id = version.pk
+    # The public lookup names every department the workflow involves (the whole process).
+    planned = [s.department.name for s in steps if s.department_id is not None]
+    dossier.public_departments = list(dict.fromkeys(planned)) or dossier.public_departments
+    assignee = officer if start.kind == Step.Kind.COUNTER and start.role == officer.role else None
+    return open_task(dossier, start, now=now, assignee=assignee)
+
+
 def event_record(
     *,
     dossier: Dossier,
@@ -161,7 +207,8 @@ def event_record(
     )
 
 
-def _sniff(scan: UploadedFile) -> str | None:
+def sniff_content_type(scan: UploadedFile) -> str | None:
+    """PDF, JPEG or PNG by the file's first bytes (never by its name), or None."""
     head = scan.read(16)
     scan.seek(0)
     return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
@@ -233,7 +280,7 @@ def _validate(intake: Intake, *, refusing: bool) -> tuple[Procedure, Competence,
         if got.scan is not None:
             if got.scan.size > limit:
                 errors[key] = _("The scan is larger than %(mb)s MB.") % {"mb": settings.UPLOAD_MAX_MB}
-            elif _sniff(got.scan) is None:
+            elif sniff_content_type(got.scan) is None:
                 errors[key] = _("The scan must be a PDF, JPEG or PNG file.")
     if received:
         errors["components"] = _("Some documents do not belong to this procedure.")
@@ -321,7 +368,7 @@ def dossier_receive(*, officer: Staff, intake: Intake, now: dt.datetime | None =
             got.scan.seek(0)
             document.checksum = digest.hexdigest()
             document.file_name = got.scan.name[:255]
-            document.content_type = _sniff(got.scan) or ""
+            document.content_type = sniff_content_type(got.scan) or ""
             document.size = got.scan.size
             # Content-addressed: the same scan received twice is stored once, under its checksum.
             path = document_path(document, document.checksum)
@@ -334,6 +381,8 @@ def dossier_receive(*, officer: Staff, intake: Intake, now: dt.datetime | None =
     DossierFee.objects.bulk_create(
         [DossierFee(dossier=dossier, name=f.name, amount=f.amount, paid=f.paid) for f in fees]
     )
+    if workflow_start(dossier=dossier, officer=officer, now=now) is not None:
+        dossier.save(update_fields=["workflow_version", "current_task", "current_step", "public_departments"])
     event_record(dossier=dossier, action="receive", actor=officer, status_from=None, at=now)
     return dossier
 

@@ -1,0 +1,67 @@
+"""Reads on workflow definitions."""
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound
+from organizations.models import Role, Staff
+from procedures.models import Competence
+
+from .models import Step, Version, Workflow
+
+
+def published_version(*, procedure_id: int, agency_id: int) -> Version | None:
+    """The version new dossiers of this procedure in this agency start on (one query), or None."""
+    return (
+        Version.objects.filter(
+            workflow__procedure_id=procedure_id, workflow__agency_id=agency_id, state=Version.State.PUBLISHED
+        )
+        .only("pk", "workflow_id", "number")
+        .first()
+    )
+
+
+def steps_of(*, version_id: int) -> list[Step]:
+    return list(Step.objects.filter(version_id=version_id).select_related("department", "agency").order_by("position"))
+
+
+def _scope(actor: Staff) -> dict:  # type: ignore[type-arg]
+    return {} if actor.role == Role.PROVINCE_ADMIN else {"agency_id": actor.agency_id}
+
+
+def workflows_for_designer(*, actor: Staff) -> QuerySet[Workflow]:
+    """The workflows an administrator may configure, with their published and draft versions' numbers."""
+    published = Version.objects.filter(workflow=OuterRef("pk"), state=Version.State.PUBLISHED)
+    draft = Version.objects.filter(workflow=OuterRef("pk"), state=Version.State.DRAFT)
+    return (
+        Workflow.objects.filter(**_scope(actor))
+        .select_related("procedure", "agency")
+        .annotate(has_published=Exists(published), has_draft=Exists(draft))
+        .order_by("agency__name", "procedure__name")
+    )
+
+
+def competences_without_workflow(*, actor: Staff) -> QuerySet[Competence]:
+    """(agency, procedure) pairs that handle dossiers but have no published workflow yet ("cần cấu hình")."""
+    published = Version.objects.filter(
+        workflow__procedure_id=OuterRef("procedure_id"),
+        workflow__agency_id=OuterRef("agency_id"),
+        state=Version.State.PUBLISHED,
+    )
+    return (
+        Competence.objects.filter(**_scope(actor), procedure__status="published")
+        .exclude(Exists(published))
+        .select_related("procedure", "agency")
+        .order_by("agency__name", "procedure__name")
+    )
+
+
+def access_version_for_designer(*, actor: Staff, version_id: int) -> Version:
+    version = (
+        Version.objects.filter(pk=version_id, workflow__in=workflows_for_designer(actor=actor).values("pk"))
+        .select_related("workflow__procedure", "workflow__agency", "published_by")
+        .first()
+    )
+    if version is None:
+        raise NotFound(_("No such workflow version."))
+    return version
