@@ -126,7 +126,8 @@ class DossierSerializer(serializers.ModelSerializer):
         model = Dossier
         fields = [
             "code", "procedure", "agency", "counter", "channel", "status", "status_label", "current_step",
-            "applicant_type", "applicant_name", "applicant_id_number", "applicant_birth_date", "organisation_name",
+            "current_task", "applicant_type", "applicant_name", "applicant_id_number",
+            "applicant_birth_date", "organisation_name",
             "applicant_address", "applicant_phone", "applicant_email", "representative_name", "summary", "sets",
             "delivery", "delivery_address", "processing_time", "time_unit", "received_at", "appointment_at",
             "completed_at", "returned_at", "register_volume", "register_number", "documents", "fees", "receipt_url",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import dossiers, views
+from . import actions, dossiers, views
 from .calendar import DueDateView
 
 app_name = "api"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("v1/auth/token/", dossiers.TokenView.as_view(), name="token"),
     path("v1/dossiers/", dossiers.DossierCreateView.as_view(), name="dossier-create"),
     path("v1/dossiers/<str:code>/", dossiers.DossierDetailView.as_view(), name="dossier-detail"),
+    path("v1/dossiers/<str:code>/actions/", actions.ActionListView.as_view(), name="dossier-actions"),
+    path("v1/dossiers/<str:code>/actions/<str:action>/", actions.ActionView.as_view(), name="dossier-action"),
     path("v1/dossiers/<str:code>/receipt.pdf", dossiers.ReceiptView.as_view(), name="dossier-receipt"),
     path("v1/lookup/<str:code>/", dossiers.LookupView.as_view(), name="lookup"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

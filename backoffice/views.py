@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError, NotFound
 from dossiers import selectors as dossier_selectors
-from dossiers.models import Status
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive, dossier_refuse_at_intake
 from organizations.selectors import staff_for_user
 from procedures.models import Competence
@@ -154,23 +153,6 @@ def intake(request, officer, code: str):  # type: ignore[no-untyped-def]
     status = 400 if request.method == "POST" else 200
     return render(
         request, "backoffice/intake.html", {"officer": officer, "procedure": procedure, "form": form}, status=status
-    )
-
-
-@officer_required
-def dossier_detail(request, officer, code: str):  # type: ignore[no-untyped-def]
-    dossier = _get(dossier_selectors.access_dossier_for_officer, officer=officer, code=code)
-    return render(
-        request,
-        "backoffice/dossier.html",
-        {
-            "officer": officer,
-            "dossier": dossier,
-            "documents": dossier.documents.all(),
-            "fees": dossier.fees.all(),
-            "events": dossier_selectors.events_of(dossier=dossier),
-            "Status": Status,
-        },
     )
 
 

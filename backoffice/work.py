@@ -1,1 +1,167 @@
-"""Placeholder: filled in by this change."""
+"""Officers' daily work: the work queues, the dossier page with the actions they may take, the action forms."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.errors import Conflict, DomainError, NotFound
+from core.selectors import calendar_for
+from dossiers import engine
+from dossiers import selectors as dossier_selectors
+from dossiers.models import Status
+from organizations.models import Counter
+from procedures.models import Procedure
+from workflows.models import Action
+
+from .views import _get, officer_required
+
+QUEUE_LABELS = {
+    "mine": gettext_lazy("My tasks"),
+    "department": gettext_lazy("Unassigned in my department"),
+    "due_soon": gettext_lazy("Due within one working day"),
+    "overdue": gettext_lazy("Overdue"),
+    "waiting": gettext_lazy("Waiting for the applicant"),
+}
+# Actions that need more than a click: the page shows them as small forms.
+WITH_FORM = {Action.FORWARD, Action.HAND_OVER, Action.APPROVE, Action.SEND_BACK, Action.ASSIGN,
+             Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT, Action.REFUSE, Action.STOP, Action.APOLOGISE,
+             Action.RECORD_RESULT, Action.RESUME}  # fmt: skip
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@officer_required
+def queues(request, officer):  # type: ignore[no-untyped-def]
+    queue = request.GET.get("queue", "mine")
+    if queue not in dossier_selectors.QUEUES:
+        raise Http404(_("No such work queue."))
+    now = timezone.now()
+    soon = calendar_for(working_hours=officer.agency.working_hours).add(now, 1, "days")
+    filters = dossier_selectors.QueueFilter(
+        queue=queue, procedure_id=_int(request.GET.get("procedure")), counter_id=_int(request.GET.get("counter"))
+    )
+    tasks = dossier_selectors.queue_tasks(officer=officer, filters=filters, now=now, soon=soon)
+    page = Paginator(tasks, dossier_selectors.QUEUE_PAGE, allow_empty_first_page=True).get_page(request.GET.get("page"))
+    counts = dossier_selectors.queue_counts(officer=officer, now=now, soon=soon)
+    procedures = Procedure.objects.filter(competences__agency_id=officer.agency_id).order_by("name").only("pk", "name")
+    counters = Counter.objects.filter(agency_id=officer.agency_id).order_by("name").only("pk", "name")
+    return render(
+        request,
+        "backoffice/queues.html",
+        {
+            "officer": officer,
+            "queue": queue,
+            "queues": [(key, QUEUE_LABELS[key], counts[key]) for key in dossier_selectors.QUEUES],
+            "page": page,
+            "tasks": page.object_list,
+            "now": now,
+            "soon": soon,
+            "filters": filters,
+            "procedures": procedures,
+            "counters": counters,
+        },
+    )
+
+
+def dossier_page(request, officer, dossier, *, errors=None, failed_action="", status=200):  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    available = engine.actions_available(officer=officer, dossier=dossier, now=now)
+    rows = [
+        (a, Action(a).label, engine.move_targets(dossier=dossier, action=a) if a in engine.MOVES else [])
+        for a in available
+    ]
+    return render(
+        request,
+        "backoffice/dossier.html",
+        {
+            "officer": officer,
+            "dossier": dossier,
+            "task": dossier.current_task,
+            "documents": dossier.documents.all(),
+            "fees": dossier.fees.all(),
+            "events": dossier_selectors.events_of(dossier=dossier),
+            "tasks": dossier_selectors.tasks_of(dossier=dossier),
+            "notices": dossier.notices.order_by("issued_at"),
+            "attachments": dossier.attachments.order_by("uploaded_at"),
+            "deadline": engine.deadline_state(dossier=dossier, now=now),
+            "actions": rows,
+            "with_form": WITH_FORM,
+            "assignees": engine.assignees(dossier=dossier) if Action.ASSIGN in available else [],
+            "errors": errors or {},
+            "failed_action": failed_action,
+            "form": request.POST if failed_action else {},
+            "Status": Status,
+        },
+        status=status,
+    )
+
+
+@officer_required
+def dossier_detail(request, officer, code: str):  # type: ignore[no-untyped-def]
+    dossier = _get(dossier_selectors.access_dossier_for_officer, officer=officer, code=code)
+    return dossier_page(request, officer, dossier)
+
+
+def action_input(data, files) -> engine.ActionInput:  # type: ignore[no-untyped-def]
+    """The action's fields from a form or an API request (items one per line or repeated)."""
+    items = data.getlist("items") if hasattr(data, "getlist") else data.get("items", [])
+    if isinstance(items, str):
+        items = [items]
+    lines = [line for item in items for line in str(item).splitlines()]
+    extra = data.get("extra_days")
+    return engine.ActionInput(
+        note=str(data.get("note", "")),
+        to_step=str(data.get("to_step", "")),
+        assignee_id=_int(str(data.get("assignee") or "")),
+        items=lines,
+        reason=str(data.get("reason", "")),
+        contact=str(data.get("contact", "")),
+        extra_days=_int(str(extra)) if extra not in (None, "") else None,
+        files=files.getlist("files") if files is not None else [],
+    )
+
+
+@officer_required
+def act(request, officer, code: str, action: str):  # type: ignore[no-untyped-def]
+    if request.method != "POST":
+        return redirect("backoffice:dossier", code=code)
+    try:
+        engine.dossier_act(
+            officer=officer,
+            code=code,
+            action=action,
+            task_id=_int(request.POST.get("task")),
+            data=action_input(request.POST, request.FILES),
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        dossier = _get(dossier_selectors.access_dossier_for_officer, officer=officer, code=code)
+        return dossier_page(request, officer, dossier, status=409)
+    except DomainError as exc:
+        dossier = _get(dossier_selectors.access_dossier_for_officer, officer=officer, code=code)
+        errors = exc.detail if isinstance(exc.detail, dict) else {}
+        messages.error(request, exc.message)
+        return dossier_page(request, officer, dossier, errors=errors, failed_action=action, status=exc.status)
+    label = Action(action).label
+    messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return redirect("backoffice:dossier", code=code)
+
+
+@officer_required
+def attachment(request, officer, code: str, pk: int):  # type: ignore[no-untyped-def]
+    dossier = _get(dossier_selectors.access_dossier_for_officer, officer=officer, code=code)
+    item = dossier.attachments.filter(pk=pk).first()
+    if item is None:
+        raise Http404(_("No such file."))
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.file_name)

@@ -29,6 +29,7 @@ from .services import calendar_for_hours, event_record, open_task, sniff_content
 PAUSED = {Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT}
 ACTIVE = {Status.ACCEPTED, Status.IN_PROCESS, Status.RESOLVED}
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MOVES = {Action.FORWARD, Action.HAND_OVER, Action.APPROVE, Action.SEND_BACK}
 # The order in which actions are offered (pages and API).
 ORDER = [Action.CLAIM, Action.RECEIVE_BACK, Action.FORWARD, Action.HAND_OVER, Action.APPROVE, Action.RECORD_RESULT,
          Action.RETURN_RESULT, Action.SEND_BACK, Action.ASSIGN, Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT,

@@ -141,6 +141,15 @@ def dossier_public_view(*, code: str) -> PublicView:
     )
 
 
+def tasks_of(*, dossier: Dossier) -> QuerySet[Task]:
+    """The steps the dossier went through, with who acted and whether they kept to the step's budget."""
+    return (
+        Task.objects.filter(dossier=dossier)
+        .select_related("step", "agency", "department", "assignee__user", "finished_by__user")
+        .order_by("entered_at", "id")
+    )
+
+
 def events_of(*, dossier: Dossier) -> QuerySet[Event]:
     return dossier.events.order_by("at", "id")
 
@@ -187,19 +196,20 @@ def _open_tasks_in_scope(officer: Staff) -> QuerySet[Task]:
 
 def queue_tasks(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon: dt.datetime) -> QuerySet[Task]:
     """One work queue's open tasks, most urgent first; ``soon`` is one working day after ``now``."""
-    paused = [Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT]
+    # A task's clock is paused (paused_at set) exactly while its dossier waits for the applicant: the queues
+    # read that from the task itself, without joining the dossiers.
     if filters.queue == "mine":
-        tasks = Task.objects.filter(finished_at__isnull=True, assignee=officer).exclude(dossier__status__in=paused)
+        tasks = Task.objects.filter(finished_at__isnull=True, assignee=officer, paused_at__isnull=True)
     else:
         tasks = _open_tasks_in_scope(officer)
         if filters.queue == "department":
-            tasks = tasks.filter(assignee__isnull=True).exclude(dossier__status__in=paused)
+            tasks = tasks.filter(assignee__isnull=True, paused_at__isnull=True)
         elif filters.queue == "due_soon":
-            tasks = tasks.filter(due_at__gte=now, due_at__lt=soon).exclude(dossier__status__in=paused)
+            tasks = tasks.filter(due_at__gte=now, due_at__lt=soon, paused_at__isnull=True)
         elif filters.queue == "overdue":
-            tasks = tasks.filter(due_at__lt=now).exclude(dossier__status__in=paused)
+            tasks = tasks.filter(due_at__lt=now, paused_at__isnull=True)
         elif filters.queue == "waiting":
-            tasks = tasks.filter(dossier__status__in=paused)
+            tasks = tasks.filter(paused_at__isnull=False)
         else:
             raise NotFound(_("No such work queue."))
     if filters.procedure_id:
@@ -213,14 +223,32 @@ def queue_tasks(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon:
 
 def queue_counts(*, officer: Staff, now: dt.datetime, soon: dt.datetime) -> dict[str, int]:
     """How many tasks each queue holds, in one query."""
-    paused = [Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT]
-    active = ~Q(dossier__status__in=paused)
+    active = Q(paused_at__isnull=True)
     scope = _open_tasks_in_scope(officer)
     mine = Task.objects.filter(finished_at__isnull=True, assignee=officer).filter(active).count
     counts = scope.aggregate(
         department=Count("id", filter=Q(assignee__isnull=True) & active),
         due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=soon) & active),
         overdue=Count("id", filter=Q(due_at__lt=now) & active),
-        waiting=Count("id", filter=Q(dossier__status__in=paused)),
+        waiting=Count("id", filter=Q(paused_at__isnull=False)),
     )
     return {"mine": mine(), **counts}
+
+
+# --- Notices (forms 2, 4, 5 and the refusal to resolve) ----------------------------------------------------------
+
+from .models import Notice  # noqa: E402 - appended with its only reader
+
+
+def notice_for_dossier(*, dossier: Dossier, pk: int) -> Notice:
+    """A notice of this dossier (already checked with ``access_dossier_for_officer``), with what its form prints;
+    NotFound for a notice of another dossier."""
+    notice = (
+        Notice.objects.filter(dossier=dossier, pk=pk)
+        .select_related("issued_by__user", "issued_by__agency__parent", "issued_by__agency__unit")
+        .first()
+    )
+    if notice is None:
+        raise NotFound(_("This dossier has no such notice."), code="notice_not_found")
+    notice.dossier = dossier  # the caller's dossier, with its related rows already selected
+    return notice

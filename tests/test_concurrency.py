@@ -8,11 +8,14 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from dossiers.models import Dossier
+from core.errors import Conflict
+from dossiers.engine import ActionInput, dossier_act
+from dossiers.models import Dossier, Event
 from dossiers.services import dossier_receive
 from organizations.models import Agency
 
 from .dossier_helpers import intake, officer
+from .workflow_helpers import handling_department, publish_standard, staff
 
 WORKERS = 50
 
@@ -63,3 +66,52 @@ def test_a_rolled_back_intake_gives_its_number_back(reseeded):
             raise RuntimeError("storage failed")
         second = dossier_receive(officer=clerk, intake=intake())
     assert [first.code[-4:], second.code[-4:]] == ["0001", "0002"]
+
+
+def _race(action: str, officers, code: str, task_id: int, **data):  # type: ignore[no-untyped-def]
+    """Run one action by several officers at the same instant, each on its own connection."""
+    barrier = threading.Barrier(len(officers))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(who):  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait(timeout=30)
+            dossier_act(officer=who, code=code, action=action, task_id=task_id, data=ActionInput(**data))
+            result = f"won:{who.user.username}"
+        except Conflict as exc:
+            result = f"conflict:{exc.message}"
+        except BaseException as exc:  # noqa: BLE001 - reported in the assertion
+            result = f"error:{exc!r}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(who,)) for who in officers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def test_two_officers_acting_on_one_dossier_exactly_one_wins(reseeded):  # type: ignore[no-untyped-def]
+    publish_standard()
+    department = handling_department()
+    one, two = (staff(f"cv.race{i}", role="specialist", department=department) for i in range(2))
+    counter = officer()
+    dossier = dossier_receive(officer=counter, intake=intake())
+    dossier_act(officer=counter, code=dossier.code, action="forward", task_id=dossier.current_task_id)
+    task_id = Dossier.objects.get(pk=dossier.pk).current_task_id
+    outcomes = _race("claim", [one, two], dossier.code, task_id)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
+    winner = next(o.split(":")[1] for o in outcomes if o.startswith("won"))
+    assert Dossier.objects.get(pk=dossier.pk).current_task.assignee.user.username == winner
+    assert Event.objects.filter(dossier=dossier, action="claim").count() == 1
+
+    # The same officer submits "forward" twice at once (two tabs, a double click): one move, one event.
+    winner_staff = one if one.user.username == winner else two
+    outcomes = _race("forward", [winner_staff, winner_staff], dossier.code, task_id)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
+    assert Event.objects.filter(dossier=dossier, action="forward").count() == 2  # the counter's, and one of these

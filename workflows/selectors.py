@@ -1,6 +1,7 @@
 """Reads on workflow definitions."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
@@ -26,7 +27,11 @@ def steps_of(*, version_id: int) -> list[Step]:
 
 
 def _scope(actor: Staff) -> dict:  # type: ignore[type-arg]
-    return {} if actor.role == Role.PROVINCE_ADMIN else {"agency_id": actor.agency_id}
+    if actor.role == Role.PROVINCE_ADMIN:
+        return {}
+    if actor.role == Role.AGENCY_ADMIN:
+        return {"agency_id": actor.agency_id}
+    return {"pk__in": []}  # other roles configure nothing
 
 
 def workflows_for_designer(*, actor: Staff) -> QuerySet[Workflow]:
@@ -36,7 +41,13 @@ def workflows_for_designer(*, actor: Staff) -> QuerySet[Workflow]:
     return (
         Workflow.objects.filter(**_scope(actor))
         .select_related("procedure", "agency")
-        .annotate(has_published=Exists(published), has_draft=Exists(draft))
+        .annotate(
+            has_published=Exists(published),
+            has_draft=Exists(draft),
+            published_id=Subquery(published.values("pk")[:1]),
+            published_number=Subquery(published.values("number")[:1]),
+            draft_id=Subquery(draft.values("pk")[:1]),
+        )
         .order_by("agency__name", "procedure__name")
     )
 
@@ -49,7 +60,8 @@ def competences_without_workflow(*, actor: Staff) -> QuerySet[Competence]:
         state=Version.State.PUBLISHED,
     )
     return (
-        Competence.objects.filter(**_scope(actor), procedure__status="published")
+        Competence.objects.valid_on(timezone.localdate())
+        .filter(**_scope(actor), procedure__status="published")
         .exclude(Exists(published))
         .select_related("procedure", "agency")
         .order_by("agency__name", "procedure__name")

@@ -267,6 +267,8 @@ def workflow_apply(*, actor: Staff, source_id: int, agencies: list[Agency], publ
         raise NotFound(_("No such workflow version."))
     if actor.role != Role.PROVINCE_ADMIN and any(a.pk != actor.agency_id for a in agencies):
         raise PermissionDenied(_("Only province administrators apply a workflow to other agencies."))
+    for agency in agencies:
+        check_designer(actor=actor, agency=agency)
     report = ApplyReport()
     procedure = source.workflow.procedure
     for agency in agencies:

@@ -78,7 +78,9 @@ def standard_steps(*, procedure: Procedure, agency: Agency, department: Departme
 
 
 @transaction.atomic
-def standard_workflows_publish(*, only_missing: bool = True) -> int:
+def standard_workflows_publish(
+    *, only_missing: bool = True, procedure: Procedure | None = None, agency: Agency | None = None
+) -> int:
     """Publish the standard workflow for every (procedure, agency) competence that has none; bulk writes, checked
     in memory with the same rules as the designer's publishing. Returns how many were published."""
     now = timezone.now()
@@ -95,6 +97,10 @@ def standard_workflows_publish(*, only_missing: bool = True) -> int:
         .select_related("procedure", "agency")
         .order_by("pk")
     )
+    if procedure is not None:
+        competences = competences.filter(procedure=procedure)
+    if agency is not None:
+        competences = competences.filter(agency=agency)
     planned: list[tuple[Workflow, list[Step]]] = []
     for competence in competences:
         pair = (competence.procedure_id, competence.agency_id)
