@@ -15,8 +15,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.selectors import calendar_for
-from organizations.models import AdministrativeUnit, Agency, Department
+from organizations.models import AdministrativeUnit, Agency, Department, Staff
 from procedures.models import Competence
+from workflows.models import Step, Version
 
 from .models import Channel, DailySequence, Delivery, RegisterSequence, Status
 from .services import dossier_code_format
@@ -42,8 +43,12 @@ DOSSIER_COLUMNS = (
     "representative_authorisation", "language", "summary", "sets", "delivery", "delivery_address",
     "processing_time", "time_unit", "submitted_at", "received_at", "appointment_at", "completed_at", "returned_at",
     "refusal_reasons", "register_field_id", "register_volume", "register_number", "public_receiving_agency",
-    "public_departments",
+    "public_departments", "workflow_version_id", "current_task_id", "paused_at", "original_appointment_at",
+    "supplement_count",
 )  # fmt: skip
+TASK_COLUMNS = ("id", "dossier_id", "step_id", "agency_id", "department_id", "assignee_id", "entered_at", "due_at",
+                "paused_at", "awaiting_receipt", "finished_at", "finished_by_id", "outcome", "late")  # fmt: skip
+IN_FLIGHT = {Status.ACCEPTED, Status.IN_PROCESS, Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT, Status.RESOLVED}
 EVENT_COLUMNS = ("dossier_id", "at", "actor_id", "actor_name", "unit_name", "action", "status_from", "status_to",
                  "step_from", "step_to", "note")  # fmt: skip
 BATCH = 20_000
@@ -63,6 +68,26 @@ class _Source:
     counter_id: int | None
     receiving_name: str
     departments: tuple[str, ...]
+    version_id: int | None
+    steps: tuple[tuple[int, int, int | None, str, Decimal, str, str], ...]  # id, agency, department, kind, budget…
+
+
+def _workflows() -> dict[tuple[int, int], tuple[int, list]]:  # type: ignore[type-arg]
+    """The published workflow of every (procedure, agency): its version and its steps in order."""
+    rows = (
+        Step.objects.filter(version__state=Version.State.PUBLISHED)
+        .order_by("version_id", "position")
+        .values_list(
+            "version_id", "version__workflow__procedure_id", "version__workflow__agency_id", "pk", "agency_id",
+            "department_id", "kind", "budget", "budget_unit", "role",
+        )
+    )  # fmt: skip
+    found: dict[tuple[int, int], tuple[int, list]] = {}  # type: ignore[type-arg]
+    for version_id, procedure_id, agency_id, pk, step_agency, department, kind, budget, unit, role in rows:
+        found.setdefault((procedure_id, agency_id), (version_id, []))[1].append(
+            (pk, step_agency, department, kind, budget, unit, role)
+        )
+    return found
 
 
 def _sources() -> list[_Source]:
@@ -74,8 +99,10 @@ def _sources() -> list[_Source]:
     departments: dict[tuple[int, str], list[str]] = {}
     for agency_id, kind, name in Department.objects.order_by("name").values_list("agency_id", "kind", "name"):
         departments.setdefault((agency_id, kind), []).append(name)
+    workflows = _workflows()
     sources = []
     for c in rows:
+        version_id, steps = workflows.get((c.procedure_id, c.agency_id), (None, []))
         counter = next(iter(c.counters.all()), None)
         sources.append(
             _Source(
@@ -91,6 +118,8 @@ def _sources() -> list[_Source]:
                 counter.pk if counter else None,
                 counter.agency.name if counter else c.agency.name,
                 tuple(departments.get((c.agency_id, c.department_kind), ())),
+                version_id,
+                tuple(steps),
             )
         )
     return sources
@@ -119,12 +148,12 @@ def _skip_row_triggers() -> None:
             cur.execute("SET LOCAL session_replication_role = replica")
 
 
-def _reserve_ids(n: int) -> int:
-    """A block of n dossier ids from the table's own sequence (so later inserts never collide)."""
+def _reserve_ids(n: int, table: str = "dossiers_dossier") -> int:
+    """A block of n ids from the table's own sequence (so later inserts never collide)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_get_serial_sequence('dossiers_dossier', 'id')")
+        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         seq = cur.fetchone()[0]
-        cur.execute("LOCK TABLE dossiers_dossier IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cur.execute("SELECT nextval(%s)", [seq])
         first = cur.fetchone()[0]
         cur.execute("SELECT setval(%s, %s)", [seq, first + n - 1])
@@ -159,9 +188,12 @@ def dossiers_generate(
     with transaction.atomic():
         _skip_row_triggers()
         next_id = _reserve_ids(count)
+        next_task = _reserve_ids(count, "dossiers_task")  # at most one open task per dossier
+        staff = _staff_by_unit()
+        due_cache: dict[tuple, dt.datetime] = {}  # type: ignore[type-arg]
         while made < count:
             n = min(BATCH, count - made)
-            dossiers, events = [], []
+            dossiers, events, tasks = [], [], []
             for _ in range(n):
                 src = sources[rng.randrange(len(sources))]
                 status = rng.choices(statuses, weights)[0]
@@ -199,6 +231,22 @@ def dossiers_generate(
                     if status == Status.RETURNED:
                         returned = completed + dt.timedelta(hours=rng.randint(1, 48))
                 dossier_id = next_id + made
+                task = None
+                if status in IN_FLIGHT and src.version_id is not None and src.steps:
+                    task = _open_task_row(
+                        rng,
+                        next_task + made,
+                        dossier_id,
+                        src,
+                        status,
+                        received,
+                        appointment,
+                        staff,
+                        due_cache,
+                        calendars,
+                        hours,
+                    )
+                    tasks.append(task)
                 dossiers.append((
                     dossier_id, now, now, code, src.procedure_id, src.agency_id, src.counter_id,
                     Channel.ONLINE if online else Channel.DIRECT, status, "", 1, name, _id_number(rng, born), born,
@@ -210,6 +258,8 @@ def dossiers_generate(
                     None if status in (Status.SUBMITTED, Status.REFUSED) else appointment,
                     completed, returned, "Thiếu thành phần hồ sơ" if status == Status.REFUSED else "",
                     src.field_id if number else None, volume or "", number, src.receiving_name, list(src.departments),
+                    src.version_id if task else None, task[0] if task else None, task[8] if task else None, None,
+                    1 if status == Status.WAITING_SUPPLEMENT else 0,
                 ))  # fmt: skip
                 first = Status.SUBMITTED if online else Status.ACCEPTED
                 events.append((dossier_id, received, None, "", src.agency_name, "receive", None,
@@ -225,10 +275,51 @@ def dossiers_generate(
                 with cur.copy(f"COPY dossiers_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
                     for row in events:
                         copy.write_row(row)
+                with cur.copy(f"COPY dossiers_task ({', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
+                    for row in tasks:
+                        copy.write_row(row)
             if progress:
                 progress(made)
         _store_counters(daily, register)
     return made
+
+
+def _staff_by_unit() -> dict[tuple[int, int | None, str], list[int]]:
+    found: dict[tuple[int, int | None, str], list[int]] = {}
+    for pk, agency_id, department_id, role in Staff.objects.values_list("pk", "agency_id", "department_id", "role"):
+        found.setdefault((agency_id, department_id, role), []).append(pk)
+    return found
+
+
+def _open_task_row(  # type: ignore[no-untyped-def]
+    rng, task_id, dossier_id, src, status, received, appointment, staff, due_cache, calendars, hours
+) -> tuple:  # type: ignore[type-arg]
+    """The open task of an in-flight dossier: the counter's first step when just accepted, the last step when
+    resolved, otherwise one of the steps in between (paused while waiting for the applicant)."""
+    steps = src.steps
+    if status == Status.ACCEPTED:
+        step = steps[0]
+    elif status == Status.RESOLVED:
+        step = steps[-1]
+    else:
+        middle = [s for s in steps[1:-1] if s[3] != "sign"] if status != Status.IN_PROCESS else list(steps[1:-1])
+        step = rng.choice(middle or list(steps))
+    pk, agency_id, department_id, _kind, budget, unit, role = step
+    span = max(appointment - received, dt.timedelta(minutes=10))
+    entered = received + span * rng.uniform(0.05, 0.6)
+    entered = entered.replace(minute=entered.minute // 10 * 10, second=0, microsecond=0)
+    key = (agency_id, pk, entered)
+    due = due_cache.get(key)
+    if due is None:
+        calendar = calendars.get(agency_id)
+        if calendar is None:
+            calendar = calendars[agency_id] = calendar_for(working_hours=hours[agency_id])
+        due = due_cache[key] = calendar.add(entered, budget, unit)  # type: ignore[attr-defined]
+    candidates = staff.get((agency_id, department_id, role), [])
+    assignee = rng.choice(candidates) if candidates and rng.random() < 0.7 else None
+    paused = entered + dt.timedelta(hours=1) if status in (Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT) else None
+    return (task_id, dossier_id, pk, agency_id, department_id, assignee, entered, due, paused, False, None, None, "",
+            None)  # fmt: skip
 
 
 def _store_counters(daily: dict, register: dict) -> None:  # type: ignore[type-arg]

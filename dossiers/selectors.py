@@ -12,7 +12,7 @@ from core.errors import NotFound
 from organizations.models import Department, Role, Staff
 from procedures.models import Competence
 
-from .models import CODE_PATTERN, Dossier, Event, Status, Task
+from .models import CODE_PATTERN, Dossier, Event, Notice, Status, Task
 
 
 def _officer_scope(officer: Staff) -> Q:
@@ -236,8 +236,6 @@ def queue_counts(*, officer: Staff, now: dt.datetime, soon: dt.datetime) -> dict
 
 
 # --- Notices (forms 2, 4, 5 and the refusal to resolve) ----------------------------------------------------------
-
-from .models import Notice  # noqa: E402 - appended with its only reader
 
 
 def notice_for_dossier(*, dossier: Dossier, pk: int) -> Notice:

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from dossiers.models import Delivery, Dossier, Event
+from dossiers.models import Delivery, Dossier, Event, Notice
 from dossiers.selectors import events_of
-from organizations.models import Agency
+from organizations.models import Agency, Staff
 from procedures.models import Field
 
 # Legal time of the forms: a receipt printed for an officer whose browser sits elsewhere still shows Vietnam time.
@@ -288,6 +288,74 @@ def form3_html(*, dossier: Dossier) -> str:
 
 def form3_pdf(*, dossier: Dossier) -> bytes:
     return _pdf(form3_html(dossier=dossier))
+
+
+# --- Notices issued while processing: forms 2, 4, 5 and the refusal to resolve -----------------------------------
+
+# One template per kind; a payment request is form 2 with its own title and wording.
+_NOTICE_TEMPLATES = {
+    Notice.Kind.SUPPLEMENT: "form2.html",
+    Notice.Kind.PAYMENT: "form2.html",
+    Notice.Kind.APOLOGY: "form4.html",
+    Notice.Kind.STOP: "form5.html",
+    Notice.Kind.REFUSAL: "notice_refusal.html",
+}
+
+
+def _staff_name(staff: Staff) -> str:
+    return staff.user.get_full_name() or staff.user.get_username()
+
+
+def _notice_context(notice: Notice) -> dict[str, Any]:
+    dossier = notice.dossier
+    issuer = notice.issued_by
+    issuer_name = _staff_name(issuer)
+    contact = notice.contact.strip() or issuer_name
+    # The issuing officer's phone is printed only beside their own name, never beside another contact person's.
+    contact_phone = issuer.phone if contact == issuer_name else ""
+    lines = [item.strip() for item in notice.items if item.strip()]
+    old_appointment = notice.old_appointment_at or dossier.original_appointment_at or dossier.appointment_at
+    return {
+        "notice": notice,
+        "dossier": dossier,
+        # The agency that issues the notice (the officer's), which may not be the one that received the dossier.
+        "header": _header(issuer.agency, date=notice.issued_at),
+        "agency_name": issuer.agency.name,
+        "qr": _qr(dossier),
+        "receiving_unit": _receiving_unit(dossier),
+        "applicant": _applicant(dossier),
+        "payment": notice.kind == Notice.Kind.PAYMENT,
+        "items": lines,
+        "reason": notice.reason.strip(),
+        # A refusal lists its reasons: the items if any, else one per line of the reason.
+        "reasons": lines or _reasons(notice.reason),
+        "contact": contact,
+        "contact_phone": contact_phone,
+        "received": _moment(dossier.received_at),
+        "old_appointment": _moment(old_appointment),
+        "new_appointment": _moment(notice.new_appointment_at),
+        "issued": _moment(notice.issued_at),
+        "issuer_name": issuer_name,
+    }
+
+
+def notice_html(*, notice: Notice) -> str:
+    """A notice to the applicant, by its kind: form 2 "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ" (supplement; a
+    payment request is form 2 titled "Thông báo thực hiện nghĩa vụ tài chính"), form 4 "Phiếu xin lỗi và đề nghị
+    gia hạn thời gian giải quyết" (apology), form 5 "Thông báo dừng giải quyết hồ sơ" (stop), or "Thông báo từ chối
+    giải quyết hồ sơ" (refusal). In the applicant's language.
+
+    Reads the notice's dossier (with its procedure, agency, counter, commune) and issuing officer (with user and
+    agency's parent and unit): select them with the notice, as ``dossiers.selectors.notice_for_dossier`` does.
+    """
+    template = _NOTICE_TEMPLATES.get(notice.kind)
+    if template is None:
+        raise ValueError(f"No form for notices of kind {notice.kind!r}.")
+    return _in_language(notice.dossier.language, lambda: _notice_context(notice), template)
+
+
+def notice_pdf(*, notice: Notice) -> bytes:
+    return _pdf(notice_html(notice=notice))
 
 
 # --- Form 6: control sheet ----------------------------------------------------------------------------------------
