@@ -85,3 +85,30 @@ def lookup_application(environ, start_response):  # type: ignore[no-untyped-def]
     ).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+QUEUE_SQL = """
+SELECT d.code, p.name, s.name, t.due_at, d.status
+FROM dossiers_task t
+JOIN dossiers_dossier d ON d.id = t.dossier_id
+JOIN procedures_procedure p ON p.id = d.procedure_id
+JOIN workflows_step s ON s.id = t.step_id
+WHERE t.finished_at IS NULL AND t.department_id = %s AND t.paused_at IS NULL AND t.due_at < now()
+ORDER BY t.due_at, t.id
+LIMIT 50
+"""
+
+
+def queue_application(environ, start_response):  # type: ignore[no-untyped-def]
+    """The ceiling for a work queue page: the page's one list query (a department's overdue tasks), as HTML."""
+    global _conn
+    if _conn is None:
+        _conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    department = int(parse_qs(environ.get("QUERY_STRING", "")).get("department", ["0"])[0])
+    rows = _conn.execute(QUEUE_SQL, (department,)).fetchall()
+    cells = "".join(
+        f"<tr><td>{r[0]}</td><td>{r[1]}</td><td>{r[2]}</td><td>{r[3]:%H:%M %d/%m/%Y}</td></tr>" for r in rows
+    )
+    body = f"<!doctype html><table>{cells}</table>".encode()
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]

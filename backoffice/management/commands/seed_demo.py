@@ -7,6 +7,7 @@ from dossiers.generate import dossiers_generate
 from dossiers.models import Dossier
 from organizations.services import LoadReport, agencies_load, demo_staff_load, roles_sync
 from procedures.services import catalogue_load
+from workflows.standard import standard_workflows_publish
 
 DEMO_DOSSIERS = 300
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             agencies_load(report=report)
             catalogue_load(report=report, render_templates=not opts["no_templates"])
             staff = demo_staff_load(password=opts["password"])
+            # The standard internal workflow for every procedure in every agency that handles it (once each).
+            report.created["workflows"] = standard_workflows_publish()
             # A few hundred dossiers in varied states, once: a second run finds them and adds nothing.
             if not Dossier.objects.exists():
                 report.created["dossiers"] = dossiers_generate(count=DEMO_DOSSIERS, days=60)
