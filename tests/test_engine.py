@@ -318,3 +318,36 @@ def test_the_standard_workflows_pass_the_publishing_check(people):  # type: igno
     from workflows.services import version_check
 
     assert version_check(version=version).ok
+
+
+def test_an_inter_agency_leg_is_handed_over_and_received_back(db):  # type: ignore[no-untyped-def]
+    """UBND tỉnh decides; its office (Văn phòng UBND tỉnh) examines the file: a leg under the same code."""
+    publish_standard(procedure_code="2.000890", agency_key="ubnd_tinh")
+    from organizations.models import Agency
+
+    ubnd = Agency.objects.get(key="ubnd_tinh")
+    counter = officer(agency_key="ttpvhcc", username="motcua.ttpvhcc")
+    dossier = dossier_receive(officer=counter, intake=intake(procedure_code="2.000890", agency=ubnd), now=MONDAY)
+    steps = list(dossier.workflow_version.steps.order_by("position"))
+    office = steps[1].agency
+    assert office.key == "vp_ubnd" and steps[1].department.agency == office
+    examiner = staff("cv.vp", role=Role.SPECIALIST, agency_key="vp_ubnd", department=steps[1].department)
+    head = staff("tp.vp", role=Role.DEPARTMENT_HEAD, agency_key="vp_ubnd", department=steps[1].department)
+    leader = staff("ld.tinh", role=Role.AGENCY_LEADER, agency_key="ubnd_tinh")
+    assert can(counter, dossier, MONDAY) == ["hand_over", "stop"]
+    with pytest.raises(NotFound):
+        can(examiner, dossier, MONDAY)  # before the hand-over the office does not see the dossier
+    act(counter, dossier, "hand_over", MONDAY)
+    assert can(examiner, dossier, MONDAY) == ["claim"]
+    act(examiner, dossier, "claim", MONDAY)
+    act(examiner, dossier, "forward", MONDAY)
+    act(head, dossier, "claim", MONDAY)
+    act(head, dossier, "forward", MONDAY, note="Trình UBND tỉnh")
+    # Back at the lead agency: the leader receives it back before acting on it.
+    assert can(leader, dossier, MONDAY) == ["receive_back", "assign"]
+    act(leader, dossier, "receive_back", MONDAY)
+    assert "record_result" in can(leader, dossier, MONDAY)
+    dossier.refresh_from_db()
+    assert dossier.public_departments == [steps[1].department.name]
+    actions = list(Event.objects.filter(dossier=dossier).order_by("at", "id").values_list("action", flat=True))
+    assert actions == ["receive", "hand_over", "claim", "forward", "claim", "forward", "receive_back"]

@@ -114,7 +114,7 @@ def standard_workflows_publish(
                 (
                     d
                     for (agency_id, kind), d in departments.items()
-                    if kind == "chuyen_mon" and d.agency.parent_id == agency.pk
+                    if kind == "chuyen_mon" and d.agency.parent_id == agency.pk and d.agency.kind == "office"
                 ),
                 None,
             )
