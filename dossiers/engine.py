@@ -404,6 +404,7 @@ def dossier_act(
         _finish(task, officer=officer, outcome=action, now=now)
         dossier.status = Status.STOPPED if action == Action.REFUSE else Status.WITHDRAWN
         dossier.current_task = None
+        dossier.current_step = ""
         dossier.completed_at = now
         dossier.refusal_reasons = reason if action == Action.REFUSE else dossier.refusal_reasons
         changed += ["completed_at", "refusal_reasons"]
@@ -444,6 +445,7 @@ def dossier_act(
         dossier.status = Status.RETURNED
         dossier.returned_at = now
         dossier.current_task = None
+        dossier.current_step = ""
         changed.append("returned_at")
 
     dossier.save(update_fields=changed)

@@ -408,6 +408,8 @@ def hand_overs(*, dossier: Dossier, events: Sequence[Event]) -> list[HandOver]:
 
     The receiving side is the step the event moved to when recorded, else the unit of the next event.
     """
+    # Taking a task, assigning it, re-appointing or recording the result do not hand the dossier over.
+    events = [e for e in events if e.action not in {"claim", "assign", "apologise", "record_result"}]
     rows = []
     for index, event in enumerate(events):
         following = events[index + 1] if index + 1 < len(events) else None

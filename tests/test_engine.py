@@ -112,6 +112,14 @@ def test_the_whole_path_from_counter_to_result(people):  # type: ignore[no-untyp
     assert actions == ["receive", "forward", "claim", "forward", "claim", "record_result", "approve", "claim",
                        "return_result"]  # fmt: skip
     assert can(people["counter"], dossier, t) == []
+    # The control sheet (form 6) has one row per hand-over, not per click.
+    from dossiers.selectors import events_of
+    from receipts.services import hand_overs
+
+    rows = hand_overs(dossier=dossier, events=list(events_of(dossier=dossier)))
+    assert [r.to_unit for r in rows] == ["Tiếp nhận và chuyển hồ sơ", "Thẩm định, xử lý hồ sơ",
+                                         "Lãnh đạo ký duyệt, phát hành kết quả", "Trả kết quả", ""]  # fmt: skip
+    assert {r.result for r in rows} <= {"early", "on_time"}
 
 
 def test_a_stale_view_gets_a_conflict_and_nothing_changes(people):  # type: ignore[no-untyped-def]
