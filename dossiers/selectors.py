@@ -216,9 +216,15 @@ def queue_tasks(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon:
         tasks = tasks.filter(dossier__procedure_id=filters.procedure_id)
     if filters.counter_id:
         tasks = tasks.filter(dossier__counter_id=filters.counter_id)
-    return tasks.select_related(
-        "dossier__procedure", "dossier__counter", "step", "department", "assignee__user"
-    ).order_by("due_at", "id")
+    # Only what a queue row shows: a procedure row carries its whole legal text and search vector.
+    return (
+        tasks.select_related("dossier__procedure", "step", "assignee__user")
+        .only(
+            "due_at", "paused_at", "assignee_id", "dossier__code", "dossier__status", "dossier__procedure__name",
+            "step__name", "assignee__user__first_name", "assignee__user__last_name", "assignee__user__username",
+        )
+        .order_by("due_at", "id")
+    )  # fmt: skip
 
 
 def queue_counts(*, officer: Staff, now: dt.datetime, soon: dt.datetime) -> dict[str, int]:
