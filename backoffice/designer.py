@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,8 +26,12 @@ from procedures.selectors import procedure_search
 from workflows import graph, services
 from workflows.models import CONFIGURABLE_ACTIONS, Action, Step, Version
 from workflows.selectors import (
+    access_step_for_designer,
     access_version_for_designer,
+    apply_targets,
+    clone_sources,
     competences_without_workflow,
+    departments_of,
     steps_of,
     workflows_for_designer,
 )
@@ -186,32 +189,6 @@ def _paginate(request, queryset, param: str):  # type: ignore[no-untyped-def]
     return page, query.urlencode()
 
 
-# Choices for the forms: small reads that only feed select boxes.
-
-
-def _departments(agency_id: int) -> list[Department]:
-    return list(Department.objects.valid_on(timezone.localdate()).filter(agency_id=agency_id).order_by("name"))
-
-
-def _clone_sources(version: Version) -> list[Version]:
-    """Published versions of the same procedure in other agencies, to start this draft from."""
-    return list(
-        Version.objects.filter(workflow__procedure_id=version.workflow.procedure_id, state=Version.State.PUBLISHED)
-        .exclude(workflow__agency_id=version.workflow.agency_id)
-        .select_related("workflow__agency")
-        .order_by("workflow__agency__name")
-    )
-
-
-def _apply_agencies(version: Version) -> list[Agency]:
-    return list(
-        Agency.objects.valid_on(timezone.localdate())
-        .exclude(pk=version.workflow.agency_id)
-        .only("pk", "name", "level")
-        .order_by("level", "name")
-    )
-
-
 # Presentation of a version: the table rows and the diagram.
 
 BOX_W, BOX_H, GAP, MARGIN, LANE = 380, 74, 34, 16, 18
@@ -282,13 +259,13 @@ def _context(officer, version: Version, *, steps: list[Step] | None = None, **ex
         "column_count": 11 if editable else 10,
     }
     if editable:
-        context["clone_sources"] = _clone_sources(version)
+        context["clone_sources"] = clone_sources(version=version)
         if "add_form" not in extra:
             context["add_form"] = StepForm(
-                prefix="new", departments=_departments(version.workflow.agency_id), others=steps
+                prefix="new", departments=departments_of(agency_id=version.workflow.agency_id), others=steps
             )
     elif officer.role == Role.PROVINCE_ADMIN and "apply_form" not in extra:
-        context["apply_form"] = ApplyForm(prefix="apply", agencies=_apply_agencies(version))
+        context["apply_form"] = ApplyForm(prefix="apply", agencies=apply_targets(version=version))
     context.update(extra)
     return context
 
@@ -307,12 +284,7 @@ def _to_version(version_id: int):  # type: ignore[no-untyped-def]
 
 
 def _step_of(officer, pk: int) -> tuple[Version, list[Step], Step]:  # type: ignore[no-untyped-def]
-    version_id = Step.objects.filter(pk=pk).values_list("version_id", flat=True).first()
-    if version_id is None:
-        raise Http404(_("No such step."))
-    version = _get(access_version_for_designer, actor=officer, version_id=version_id)
-    steps = steps_of(version_id=version.pk)
-    return version, steps, next(s for s in steps if s.pk == pk)
+    return _get(access_step_for_designer, actor=officer, step_id=pk)
 
 
 # Views
@@ -367,7 +339,9 @@ def version(request, officer, pk: int):  # type: ignore[no-untyped-def]
 def step_add(request, officer, pk: int):  # type: ignore[no-untyped-def]
     version = _get(access_version_for_designer, actor=officer, version_id=pk)
     steps = steps_of(version_id=version.pk)
-    form = StepForm(request.POST, prefix="new", departments=_departments(version.workflow.agency_id), others=steps)
+    form = StepForm(
+        request.POST, prefix="new", departments=departments_of(agency_id=version.workflow.agency_id), others=steps
+    )
     if form.is_valid():
         try:
             step = services.step_add(actor=officer, version_id=version.pk, data=form.step_input())
@@ -398,7 +372,7 @@ def step_edit(request, officer, pk: int):  # type: ignore[no-untyped-def]
         request.POST or None,
         prefix=f"step{step.pk}",
         initial=StepForm.initial_of(step),
-        departments=_departments(step.agency_id),
+        departments=departments_of(agency_id=step.agency_id),
         others=[s for s in steps if s.pk != step.pk],
     )
     if request.method == "POST" and form.is_valid():
@@ -499,7 +473,7 @@ def apply(request, officer, pk: int):  # type: ignore[no-untyped-def]
     version = _get(access_version_for_designer, actor=officer, version_id=pk)
     if "source" in request.POST:
         return _clone(request, officer, version)
-    form = ApplyForm(request.POST, prefix="apply", agencies=_apply_agencies(version))
+    form = ApplyForm(request.POST, prefix="apply", agencies=apply_targets(version=version))
     if not form.is_valid():
         return _apply_result(request, officer, version, form=form)
     report = services.workflow_apply(
@@ -532,7 +506,7 @@ def _apply_result(request, officer, version: Version, *, form: ApplyForm, report
 def _clone(request, officer, version: Version):  # type: ignore[no-untyped-def]
     """Start this agency's draft again from another agency's published version, bound to this agency's
     departments of the same kind."""
-    sources = {v.pk: v for v in _clone_sources(version)}
+    sources = {v.pk: v for v in clone_sources(version=version)}
     source = sources.get(_int(request.POST.get("source")))  # type: ignore[arg-type]
     if source is None:
         return _designer(request, officer, version, error=_("Choose a published workflow to copy."), status=400)

@@ -13,8 +13,8 @@ from core.selectors import calendar_for
 from dossiers import engine
 from dossiers import selectors as dossier_selectors
 from dossiers.models import Status
-from organizations.models import Counter
-from procedures.models import Procedure
+from organizations.selectors import counters_of
+from procedures.selectors import procedures_of_agency
 from workflows.models import Action
 
 from .views import _get, officer_required
@@ -52,8 +52,8 @@ def queues(request, officer):  # type: ignore[no-untyped-def]
     tasks = dossier_selectors.queue_tasks(officer=officer, filters=filters, now=now, soon=soon)
     page = Paginator(tasks, dossier_selectors.QUEUE_PAGE, allow_empty_first_page=True).get_page(request.GET.get("page"))
     counts = dossier_selectors.queue_counts(officer=officer, now=now, soon=soon)
-    procedures = Procedure.objects.filter(competences__agency_id=officer.agency_id).order_by("name").only("pk", "name")
-    counters = Counter.objects.filter(agency_id=officer.agency_id).order_by("name").only("pk", "name")
+    procedures = procedures_of_agency(agency_id=officer.agency_id)
+    counters = counters_of(agency_id=officer.agency_id)
     return render(
         request,
         "backoffice/queues.html",

@@ -24,7 +24,7 @@ from workflows.selectors import steps_of
 
 from .models import Attachment, Dossier, Notice, Status, Task
 from .selectors import access_dossier_for_officer
-from .services import calendar_for_hours, event_record, open_task, sniff_content_type
+from .services import event_record, open_task, sniff_content_type
 
 PAUSED = {Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT}
 ACTIVE = {Status.ACCEPTED, Status.IN_PROCESS, Status.RESOLVED}
@@ -373,12 +373,12 @@ def dossier_act(
         note = note or "; ".join(items)
     elif action == Action.RESUME:
         paused_at = dossier.paused_at or now
-        calendar = calendar_for_hours(dossier.agency.working_hours)
+        calendar = calendar_for(working_hours=dossier.agency.working_hours)
         if dossier.appointment_at is not None:
             dossier.appointment_at = calendar.resume(
                 appointment=dossier.appointment_at, paused_at=paused_at, resumed_at=now
             )
-        task.due_at = calendar_for_hours(step.agency.working_hours).resume(
+        task.due_at = calendar_for(working_hours=step.agency.working_hours).resume(
             appointment=task.due_at, paused_at=task.paused_at or paused_at, resumed_at=now
         )
         task.paused_at = None
@@ -416,7 +416,7 @@ def dossier_act(
             raise ValidationFailed(message, detail={"extra_days": message})
         old = dossier.appointment_at
         assert old is not None  # apologise is only offered before a known appointment
-        new_appointment = calendar_for_hours(dossier.agency.working_hours).add(old, data.extra_days, "days")
+        new_appointment = calendar_for(working_hours=dossier.agency.working_hours).add(old, data.extra_days, "days")
         Notice.objects.create(
             dossier=dossier,
             task=task,

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.calendar import WorkCalendar
 from core.errors import PermissionDenied, ValidationFailed
 from core.ratelimit import hit
 from core.selectors import calendar_for
@@ -132,12 +131,8 @@ def _register_number(agency: Agency, field_id: int, volume: str) -> int:
     )
 
 
-def calendar_for_hours(agency_hours: list[list[str]] | None) -> WorkCalendar:
-    return calendar_for(working_hours=agency_hours)
-
-
 def open_task(dossier: Dossier, step: Step, *, now: dt.datetime, assignee: Staff | None = None) -> Task:
-    due = calendar_for_hours(step.agency.working_hours).add(now, Decimal(step.budget), step.budget_unit)
+    due = calendar_for(working_hours=step.agency.working_hours).add(now, Decimal(step.budget), step.budget_unit)
     task = Task.objects.create(
         dossier=dossier,
         step=step,

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AdministrativeUnit, Agency, Staff
+from .models import AdministrativeUnit, Agency, Counter, Staff
 
 
 def agency_list(
@@ -34,3 +34,8 @@ def staff_for_user(*, user) -> Staff | None:  # type: ignore[no-untyped-def]
     if not user.is_authenticated:
         return None
     return Staff.objects.select_related("agency", "department", "counter", "user").filter(user=user).first()
+
+
+def counters_of(*, agency_id: int) -> QuerySet[Counter]:
+    """The reception counters an agency hosts, by name."""
+    return Counter.objects.filter(agency_id=agency_id).order_by("name").only("pk", "name")

@@ -80,3 +80,8 @@ def procedure_get(*, code: str, include_closed: bool = False) -> Procedure:
 
 def field_list() -> QuerySet[Field]:
     return Field.objects.order_by("name")
+
+
+def procedures_of_agency(*, agency_id: int) -> QuerySet[Procedure]:
+    """The procedures an agency is competent for, by name (names only: for filters and pickers)."""
+    return Procedure.objects.filter(competences__agency_id=agency_id).order_by("name").only("pk", "name")

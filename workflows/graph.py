@@ -37,6 +37,14 @@ def budget_hours(step: Step, hours: WorkingHours) -> Decimal:
     return Decimal(step.budget) * Decimal(hours.day_length / timedelta(hours=1))
 
 
+def procedure_hours(
+    time_unit: str, processing_time: Decimal, target_time: Decimal | None, hours: WorkingHours
+) -> tuple[Decimal, Decimal | None]:
+    """A procedure's statutory and target times in working hours, a day being the agency's day length."""
+    per_day = Decimal(hours.day_length / timedelta(hours=1)) if time_unit == "days" else Decimal(1)
+    return Decimal(processing_time) * per_day, (Decimal(target_time) * per_day if target_time else None)
+
+
 def longest_path_hours(steps: Sequence[Step], day_length: dict[int, WorkingHours]) -> Decimal:
     """The largest total budget over any way through the workflow (steps are forward-only, so a DAG)."""
     best: dict[str, Decimal] = {}

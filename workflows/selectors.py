@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
-from organizations.models import Role, Staff
+from organizations.models import Agency, Department, Role, Staff
 from procedures.models import Competence
 
 from .models import Step, Version, Workflow
@@ -77,3 +77,38 @@ def access_version_for_designer(*, actor: Staff, version_id: int) -> Version:
     if version is None:
         raise NotFound(_("No such workflow version."))
     return version
+
+
+def access_step_for_designer(*, actor: Staff, step_id: int) -> tuple[Version, list[Step], Step]:
+    """A step the administrator may configure, with its version and all the version's steps."""
+    version_id = Step.objects.filter(pk=step_id).values_list("version_id", flat=True).first()
+    if version_id is None:
+        raise NotFound(_("No such step."))
+    version = access_version_for_designer(actor=actor, version_id=version_id)
+    steps = steps_of(version_id=version.pk)
+    return version, steps, next(s for s in steps if s.pk == step_id)
+
+
+def departments_of(*, agency_id: int) -> list[Department]:
+    """The departments a step of this agency can be given (those valid today)."""
+    return list(Department.objects.valid_on(timezone.localdate()).filter(agency_id=agency_id).order_by("name"))
+
+
+def clone_sources(*, version: Version) -> list[Version]:
+    """Published versions of the same procedure in other agencies, to start this draft from."""
+    return list(
+        Version.objects.filter(workflow__procedure_id=version.workflow.procedure_id, state=Version.State.PUBLISHED)
+        .exclude(workflow__agency_id=version.workflow.agency_id)
+        .select_related("workflow__agency")
+        .order_by("workflow__agency__name")
+    )
+
+
+def apply_targets(*, version: Version) -> list[Agency]:
+    """The agencies a version can be applied to: every valid agency but its own."""
+    return list(
+        Agency.objects.valid_on(timezone.localdate())
+        .exclude(pk=version.workflow.agency_id)
+        .only("pk", "name", "level")
+        .order_by("level", "name")
+    )

@@ -30,12 +30,6 @@ def check_designer(*, actor: Staff, agency: Agency) -> None:
         raise PermissionDenied(_("Only the agency's administrators may change its workflows."))
 
 
-def _procedure_hours(procedure: Procedure, hours: WorkingHours) -> tuple[Decimal, Decimal | None]:
-    per_day = Decimal(hours.day_length / dt.timedelta(hours=1)) if procedure.time_unit == "days" else Decimal(1)
-    target = procedure.target_time * per_day if procedure.target_time else None
-    return Decimal(procedure.processing_time) * per_day, target
-
-
 def version_check(*, version: Version) -> graph.Check:
     steps = list(version.steps.select_related("department"))
     workflow = version.workflow
@@ -44,7 +38,10 @@ def version_check(*, version: Version) -> graph.Check:
         pk: WorkingHours.from_json(value)
         for pk, value in Agency.objects.filter(pk__in=agencies).values_list("pk", "working_hours")
     }
-    statutory, target = _procedure_hours(workflow.procedure, day_length[workflow.agency_id])
+    procedure = workflow.procedure
+    statutory, target = graph.procedure_hours(
+        procedure.time_unit, procedure.processing_time, procedure.target_time, day_length[workflow.agency_id]
+    )
     return graph.check(
         steps,
         agency_id=workflow.agency_id,

@@ -6,7 +6,6 @@ Budgets share out the procedure's target time (or its statutory time) in working
 always add up to no more than it.
 """
 
-import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
@@ -45,17 +44,16 @@ PROVINCE = [
 ]  # fmt: skip
 
 
-def _hours_available(procedure: Procedure, hours: WorkingHours) -> Decimal:
-    time = procedure.target_time or procedure.processing_time
-    if procedure.time_unit == "hours":
-        return Decimal(time)
-    return Decimal(time) * Decimal(hours.day_length / dt.timedelta(hours=1))
-
-
 def standard_steps(*, procedure: Procedure, agency: Agency, department: Department | None) -> list[Step]:
     """Unsaved steps of the standard workflow of ``procedure`` in ``agency``, handled by ``department``."""
     template = COMMUNE if agency.level == "commune" else PROVINCE
-    total = _hours_available(procedure, WorkingHours.from_json(agency.working_hours))
+    statutory, target = graph.procedure_hours(
+        procedure.time_unit,
+        procedure.processing_time,
+        procedure.target_time,
+        WorkingHours.from_json(agency.working_hours),
+    )
+    total = target or statutory
     steps = []
     for position, (key, name, kind, role, needs_department, share, status, actions) in enumerate(template, start=1):
         budget = (total * Decimal(share)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
@@ -126,15 +124,12 @@ def standard_workflows_publish(
                 if step.department is not None:
                     step.agency = department.agency
         hours = WorkingHours.from_json(agency.working_hours)
-        per_day = Decimal(hours.day_length / dt.timedelta(hours=1))
         procedure = competence.procedure
-        unit = Decimal(1) if procedure.time_unit == "hours" else per_day
+        statutory, target = graph.procedure_hours(
+            procedure.time_unit, procedure.processing_time, procedure.target_time, hours
+        )
         result = graph.check(
-            steps,
-            agency_id=agency.pk,
-            statutory_hours=Decimal(procedure.processing_time) * unit,
-            target_hours=Decimal(procedure.target_time) * unit if procedure.target_time else None,
-            day_length={agency.pk: hours},
+            steps, agency_id=agency.pk, statutory_hours=statutory, target_hours=target, day_length={agency.pk: hours}
         )
         if not result.ok:
             raise ValueError(f"standard workflow of {procedure.code} in {agency.identifier}: {result.errors}")
