@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
@@ -27,6 +29,11 @@ def test_healthz_200_with_a_real_worker(client, settings):
     # close this test's database connection when the worker starts.
     worker_app = Celery("health-probe", broker=settings.CELERY_BROKER_URL, fixups=[])
     with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        # start_worker returns before the worker listens for broadcasts: wait until it answers a ping at all
+        # (on a loaded machine that can take seconds), then ask the health endpoint.
+        deadline = time.monotonic() + 20
+        while not worker_app.control.ping(timeout=0.5) and time.monotonic() < deadline:
+            pass
         response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["celery"]["workers"]
