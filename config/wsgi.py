@@ -11,3 +11,10 @@ from api.fastpath import LookupFastPath  # noqa: E402 - needs the configured Dja
 from portal.fastpath import LookupPageFastPath  # noqa: E402
 
 application = LookupFastPath(LookupPageFastPath(django_application))
+
+# What is loaded by now (settings, URLconf, templates, translations) lives as long as the process: keep it out of
+# the garbage collector's way, so that a collection walks only what requests allocate (shorter pauses, fewer tail
+# latencies). Each gunicorn worker runs this once, when it loads the application.
+import gc  # noqa: E402
+
+gc.freeze()

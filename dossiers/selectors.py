@@ -1,6 +1,7 @@
 """Reads on dossiers. ``access_*`` functions are the only way views get a dossier."""
 
 import datetime as dt
+from typing import Any
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -225,6 +226,16 @@ def queue_tasks(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon:
         )
         .order_by("due_at", "id")
     )  # fmt: skip
+
+
+QUEUE_ROW = ("dossier__code", "dossier__status", "dossier__procedure__name", "step__name", "due_at",
+             "assignee__user__first_name", "assignee__user__last_name", "assignee__user__username")  # fmt: skip
+
+
+def queue_rows(*, officer: Staff, filters: QueueFilter, now: dt.datetime, soon: dt.datetime) -> QuerySet[Any]:
+    """``queue_tasks`` as plain tuples of ``QUEUE_ROW``: what a queue page lists, without building model instances
+    (a page of 50 rows is read for every officer many times a day)."""
+    return queue_tasks(officer=officer, filters=filters, now=now, soon=soon).values_list(*QUEUE_ROW)
 
 
 def queue_counts(*, officer: Staff, now: dt.datetime, soon: dt.datetime) -> dict[str, int]:

@@ -114,3 +114,26 @@ def test_the_queue_page_runs_a_constant_number_of_queries(people, django_assert_
     html = client.get("/mot-cua/viec-cua-toi/", {"queue": "department"}).content.decode()
     assert html.count('class="code"') == 5 and 'data-count="5"' in html
     assert client.get("/mot-cua/viec-cua-toi/", {"queue": "nope"}).status_code == 404
+
+
+def test_queue_rows_show_the_task_escaped_and_filters_count_their_own_rows(people):  # type: ignore[no-untyped-def]
+    from procedures.models import Procedure
+
+    first = dossier_receive(officer=people["counter"], intake=intake())
+    second = dossier_receive(officer=people["counter"], intake=intake())
+    for d in (first, second):
+        signed_in(people["counter"]).post(f"/mot-cua/ho-so/{d.code}/xu-ly/forward/", {"task": d.current_task_id})
+    Procedure.objects.filter(pk=first.procedure_id).update(name="Cấp <b>giấy</b> & phép")
+    client = signed_in(people["specialist"])
+    html = client.get("/mot-cua/viec-cua-toi/", {"queue": "department"}).content.decode()
+    row = re.search(rf'<tr[^>]*><td><a class="code" href="/mot-cua/ho-so/{first.code}/">{first.code}</a>.*?</tr>', html)
+    assert row is not None
+    assert "Cấp &lt;b&gt;giấy&lt;/b&gt; &amp; phép" in row.group(0) and "<b>giấy" not in html
+    assert "Đang xử lý" in row.group(0)
+    assert re.search(r'deadline-(on_time|due_soon)">\d\d:\d\d \d\d/\d\d/\d{4}</span>', row.group(0))
+    assert f'<option value="{first.procedure_id}">Cấp &lt;b&gt;giấy&lt;/b&gt; &amp; phép</option>' in html
+    # Filtered, the page counts the filtered rows (not the whole queue's badge).
+    other = Procedure.objects.exclude(pk=first.procedure_id).values_list("pk", flat=True).first()
+    html = client.get("/mot-cua/viec-cua-toi/", {"queue": "department", "procedure": other}).content.decode()
+    assert 'class="code"' not in html and "Không có mục nào." in html
+    assert f'<option value="{other}" selected>' in html or other is None
