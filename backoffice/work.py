@@ -67,7 +67,8 @@ def options_html(choices, selected: int | None) -> str:  # type: ignore[no-untyp
     """``<option>`` elements for (pk, name) pairs, the selected one marked; every name escaped."""
     return mark_safe(  # noqa: S308 -- names are escaped, keys are integers
         "".join(
-            f'<option value="{pk}"{" selected" if pk == selected else ""}>{escape(name)}</option>' for pk, name in choices
+            f'<option value="{pk}"{" selected" if pk == selected else ""}>{escape(name)}</option>'
+            for pk, name in choices
         )
     )
 

@@ -1,8 +1,8 @@
 """Reads on dossiers. ``access_*`` functions are the only way views get a dossier."""
 
 import datetime as dt
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
