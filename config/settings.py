@@ -129,7 +129,28 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    # The outbox is drained on every commit's kick; this catches what a kick missed and the retries that came due.
+    "outbox-drain": {"task": "sync.tasks.outbox_drain", "schedule": env.float("OUTBOX_DRAIN_EVERY", default=10.0)},
+    "deadline-scan": {
+        "task": "dossiers.tasks.deadline_scan",
+        "schedule": env.float("DEADLINE_SCAN_EVERY", default=300.0),
+    },
 }
+
+# National public-service portal (Cổng Dịch vụ công quốc gia). The adapter in sync/national.py speaks its messages;
+# `make run` and the tests point it at the local simulator (sync/simulator.py).
+NATIONAL_PORTAL_URL = env.str("NATIONAL_PORTAL_URL", default="http://127.0.0.1:8790")
+NATIONAL_PORTAL_TOKEN = env.str("NATIONAL_PORTAL_TOKEN", default="dev-token")
+NATIONAL_PORTAL_TIMEOUT = env.float("NATIONAL_PORTAL_TIMEOUT", default=10.0)
+OUTBOX_KICK_SECONDS = env.float("OUTBOX_KICK_SECONDS", default=1.0)
+OUTBOX_BATCH = env.int("OUTBOX_BATCH", default=200)
+# Retries: base * 2^(attempt-1) seconds, at most the cap, with jitter; after max attempts a message is "failed"
+# (dead letter) until an administrator retries it from the sync monitor.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_BACKOFF_BASE = env.float("OUTBOX_BACKOFF_BASE", default=5.0)
+OUTBOX_BACKOFF_MAX = env.float("OUTBOX_BACKOFF_MAX", default=3600.0)
+# One drain task works at most this long, then hands over to the next (keeps tasks short and fair).
+OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=30.0)
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
 
 AUTHENTICATION_BACKENDS = [

@@ -129,6 +129,10 @@ class Dossier(TimeStampedModel):
     )
     supplement_count = models.PositiveSmallIntegerField(_("supplement requests"), default=0)
 
+    # Dossiers handled on a ministry's system: their progress arrives through the inbound API (sync app) and they
+    # are not sent to the national portal from here (their own system does that).
+    source_system = models.CharField(_("handled on system"), max_length=40, blank=True, default="")
+
     register_field = models.ForeignKey(
         Field, verbose_name=_("register (field)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.models import OutboxMessage
+from core.outbox import outbox_write
 from core.ratelimit import hit
 from core.selectors import calendar_for
 from organizations.models import AdministrativeUnit, Agency, Role, Staff
@@ -187,7 +189,7 @@ def event_record(
     unit = ""
     if actor is not None:
         unit = actor.department.name if actor.department_id else actor.agency.name
-    return Event.objects.create(
+    event = Event.objects.create(
         dossier=dossier,
         at=at or timezone.now(),
         actor=actor.user if actor else None,
@@ -200,6 +202,25 @@ def event_record(
         step_to=dossier.current_step,
         note=note,
     )
+    national_sync_record(dossier=dossier, event=event)
+    return event
+
+
+# Actions that stay inside the agency: the national portal is not told (form 6 leaves them out too).
+INTERNAL_ACTIONS = frozenset({"claim", "assign"})
+
+
+def national_sync_record(*, dossier: Dossier, event: Event) -> None:
+    """What the national portal must learn of this event, into the outbox in the same transaction: the dossier
+    itself when it is new or its status changed, and a progress entry for every step of its handling."""
+    if dossier.source_system or event.action in INTERNAL_ACTIONS:
+        return
+    key, agency = f"d{dossier.pk}", dossier.agency_id
+    if event.status_from is None:
+        outbox_write(topic=OutboxMessage.Topic.DOSSIER, key=key, operation="add", ref=dossier.pk, agency_id=agency)
+    elif event.status_from != event.status_to:
+        outbox_write(topic=OutboxMessage.Topic.DOSSIER, key=key, operation="update", ref=dossier.pk, agency_id=agency)
+    outbox_write(topic=OutboxMessage.Topic.DOSSIER, key=key, operation="progress", ref=event.pk, agency_id=agency)
 
 
 def sniff_content_type(scan: UploadedFile) -> str | None:
