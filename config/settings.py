@@ -139,9 +139,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # National public-service portal (Cổng Dịch vụ công quốc gia). The adapter in sync/national.py speaks its messages;
 # `make run` and the tests point it at the local simulator (sync/simulator.py).
+NATIONAL_PORTAL_ADAPTER = env.str("NATIONAL_PORTAL_ADAPTER", default="sync.national.JsonPortal")
 NATIONAL_PORTAL_URL = env.str("NATIONAL_PORTAL_URL", default="http://127.0.0.1:8790")
 NATIONAL_PORTAL_TOKEN = env.str("NATIONAL_PORTAL_TOKEN", default="dev-token")
 NATIONAL_PORTAL_TIMEOUT = env.float("NATIONAL_PORTAL_TIMEOUT", default=10.0)
+# Inbound updates from ministries' systems (sync/inbound.py): how far a request's X-Timestamp may be from our clock.
+INBOUND_MAX_SKEW_SECONDS = env.int("INBOUND_MAX_SKEW_SECONDS", default=300)
+OUTBOX_KICK_ENABLED = env.bool("OUTBOX_KICK_ENABLED", default=True)
 OUTBOX_KICK_SECONDS = env.float("OUTBOX_KICK_SECONDS", default=1.0)
 OUTBOX_BATCH = env.int("OUTBOX_BATCH", default=200)
 # Retries: base * 2^(attempt-1) seconds, at most the cap, with jitter; after max attempts a message is "failed"
@@ -235,6 +239,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Per-step progress of PDF rendering and font subsetting is noise at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    # Per-step progress of PDF rendering and font subsetting, and one line per portal call, are noise at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "httpx", "httpcore")},
 }

@@ -17,7 +17,10 @@ DRAIN_TASK = "sync.tasks.outbox_drain"
 _KICK_KEY = "outbox:kick"
 
 
-def _kick() -> None:
+def outbox_kick() -> None:
+    """Ask a worker to drain soon (after a commit)."""
+    if not settings.OUTBOX_KICK_ENABLED:
+        return
     # One kick per short window, however many changes commit: a drain takes every due message anyway.
     if not cache.add(_KICK_KEY, 1, timeout=settings.OUTBOX_KICK_SECONDS):
         return
@@ -32,7 +35,7 @@ def _kick() -> None:
 def outbox_write(*, topic: str, key: str, operation: str, ref: int, agency_id: int | None = None) -> OutboxMessage:
     """Record one message inside the caller's transaction (it is lost with it if that rolls back)."""
     message = OutboxMessage.objects.create(topic=topic, key=key, operation=operation, ref=ref, agency_id=agency_id)
-    transaction.on_commit(_kick)
+    transaction.on_commit(outbox_kick)
     return message
 
 
@@ -40,5 +43,5 @@ def outbox_write_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
     """Several messages at once (imports), in the caller's transaction and in the list's order."""
     created = OutboxMessage.objects.bulk_create(messages)
     if created:
-        transaction.on_commit(_kick)
+        transaction.on_commit(outbox_kick)
     return created

@@ -65,3 +65,33 @@ def call(capsys):  # type: ignore[no-untyped-def]
         return capsys.readouterr().out
 
     return run
+
+
+@pytest.fixture(scope="session")
+def _simulator():  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    from sync import national
+
+    from .portal_sim import Simulator
+
+    sim = Simulator()
+    settings.NATIONAL_PORTAL_URL = sim.url
+    national.portal.cache_clear()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def portal_sim(_simulator):  # type: ignore[no-untyped-def]
+    """The national portal simulator, emptied and answering normally."""
+    _simulator.reset()
+    return _simulator
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_outbox_kicks():  # type: ignore[no-untyped-def]
+    # Tests drain the outbox themselves (or start a worker and ask it): no stray drain tasks in the broker.
+    from django.conf import settings
+
+    settings.OUTBOX_KICK_ENABLED = False
