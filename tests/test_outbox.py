@@ -1,4 +1,5 @@
-"""The outbox to the national portal: written with the change, delivered in order, idempotent, retried, dead-lettered."""
+"""The outbox to the national portal: written with the change, delivered in order, idempotent, retried, dead
+letters."""
 
 import pytest
 from django.db import transaction
@@ -95,7 +96,7 @@ def test_the_portal_receives_the_dossier_and_its_progress_in_order(people, porta
         (e.status_to, national.national_date(e.at)) for e in synced_progress(dossier)
     ]
     assert "Bản sao giấy chứng sinh" in held["progress"][-1]["NoiDungXuLy"]
-    assert [op for op, code, _ in portal_sim.log() if code == dossier.code][0] == "add"
+    assert next(op for op, code, _ in portal_sim.log() if code == dossier.code) == "add"
     # Nothing left: a second drain sends nothing.
     requests = portal_sim.state()["requests"]
     assert outbox_drain(seconds=5).delivered == 0 and portal_sim.state()["requests"] == requests
