@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the whole system with demo data — web (gunicorn), Celery worker and beat, PostgreSQL and Redis
+# `make run`: the whole system with demo data — web (gunicorn), Celery worker and beat, PostgreSQL and Redis,
+# the national portal simulator
 # (project-local unless DATABASE_URL / REDIS_URL are given). Ctrl-C or SIGTERM stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,15 @@ echo "==> Loading demo data"
 $PY manage.py seed_demo
 $PY manage.py collectstatic --noinput -v 0
 
+# The national public-service portal's local simulator (sync/simulator.py): the outbox delivers to it unless
+# NATIONAL_PORTAL_URL names another portal. It stores what it receives in .dev/national-portal.jsonl.
+if [ -z "${NATIONAL_PORTAL_URL:-}" ]; then
+  export NATIONAL_PORTAL_PORT="${NATIONAL_PORTAL_PORT:-8790}"
+  export NATIONAL_PORTAL_URL="http://127.0.0.1:$NATIONAL_PORTAL_PORT"
+  $PY -m sync.simulator --port "$NATIONAL_PORTAL_PORT" --store .dev/national-portal.jsonl &
+  pids+=($!)
+fi
+
 .venv/bin/gunicorn config.wsgi:application --bind "0.0.0.0:$PORT" --workers "${WEB_CONCURRENCY:-3}" \
   --access-logfile - --graceful-timeout 10 &
 pids+=($!)
@@ -50,6 +60,8 @@ cat <<INFO
   Administration   http://localhost:$PORT/quan-tri/
   API docs         http://localhost:$PORT/api/docs/
   Health           http://localhost:$PORT/healthz
+  Sync monitor     http://localhost:$PORT/mot-cua/dong-bo/   (province administrator)
+  National portal  $NATIONAL_PORTAL_URL   (simulator unless NATIONAL_PORTAL_URL was given)
 
   Demo accounts (password: ${DEMO_PASSWORD:-AnGiang@2025}):
 INFO
