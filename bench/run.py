@@ -271,6 +271,10 @@ def main() -> int:
         f"**{'met' if queue[1]['p99'] < 100 else 'not met'}**. {open_tasks:,} open tasks in the province, "
         f"{in_queue:,} in the measured department (the page shows 50, counts every queue, and runs a constant "
         "number of queries: tests/test_engine.py and tests/test_work_pages.py pin them).",
+        f"- Outbox drain to the national portal at least 1,000 messages/s — {inprocess['outbox']['rate_1']:,.0f}/s in "
+        f"one process, {inprocess['outbox']['rate_2']:,.0f}/s in two: "
+        f"**{'met' if inprocess['outbox']['rate_1'] >= 1000 else 'not met'}**. A 10-minute backlog "
+        f"({inprocess['backlog']:,.0f} messages) drains in {inprocess['drain_s']:.0f} s.",
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written to {OUT.relative_to(ROOT)}")
