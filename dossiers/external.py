@@ -34,6 +34,7 @@ class Progress:
     status: int
     note: str = ""
     unit: str = ""
+    officer: str = ""  # NguoiXuLy, ChucDanh: who acted on the source system (no account here)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def dossier_external_upsert(*, system_code: str, record: ExternalRecord) -> Upse
             step_from=step,
             note=entry.note,
             at=entry.at,
+            actor_name=entry.officer,
+            unit_name=entry.unit,
         )
         status, step, added = entry.status, dossier.current_step, added + 1
     if status != record.status:

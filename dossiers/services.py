@@ -179,21 +179,24 @@ def event_record(
     step_from: str = "",
     note: str = "",
     at: dt.datetime | None = None,
+    actor_name: str = "",
+    unit_name: str = "",
 ) -> Event:
-    """The one way a dossier's history is written: called inside the transaction of the change it records."""
+    """The one way a dossier's history is written: called inside the transaction of the change it records.
+    ``actor_name`` / ``unit_name`` name who acted when that person has no account here (another system's officer)."""
     if dossier.code:
         # The public page and API show the appointment and who handles the dossier: drop its cached copies once the
         # change is committed (not before: a rolled-back change must not empty the cache for nothing).
         keys = public_cache_keys(code=dossier.code)
         transaction.on_commit(lambda: cache.delete_many(keys))
-    unit = ""
+    unit = unit_name
     if actor is not None:
         unit = actor.department.name if actor.department_id else actor.agency.name
     event = Event.objects.create(
         dossier=dossier,
         at=at or timezone.now(),
         actor=actor.user if actor else None,
-        actor_name=(actor.user.get_full_name() or actor.user.username) if actor else "",
+        actor_name=(actor.user.get_full_name() or actor.user.username) if actor else actor_name,
         unit_name=unit,
         action=action,
         status_from=status_from,

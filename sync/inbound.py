@@ -202,12 +202,13 @@ def _progress(value: Any, errors: _Errors) -> list[Progress]:
         status = _choice(item, "TrangThai", found, Status.values)
         note = _text(item, "NoiDungXuLy", found, limit=4000)
         unit = _text(item, "PhongBanXuLy", found)
-        _text(item, "NguoiXuLy", found)
-        _text(item, "ChucDanh", found)
+        officer = _text(item, "NguoiXuLy", found)
+        title = _text(item, "ChucDanh", found)
         for name, messages in found.items():
             errors[f"QuaTrinhXuLy[{i}].{name}"] = messages
         if not found and at is not None:
-            entries.append(Progress(at=at, status=status, note=note, unit=unit))
+            officer = ", ".join(part for part in (officer, title) if part)
+            entries.append(Progress(at=at, status=status, note=note, unit=unit, officer=officer))
     return entries
 
 

@@ -150,6 +150,11 @@ def test_a_signed_push_creates_the_dossier_with_its_history(system, agency, proc
         ("external_progress", dt.datetime(2026, 1, 5, 8, 30, tzinfo=VN), None, 2, "Tiếp nhận hồ sơ", None),
         ("external_progress", dt.datetime(2026, 1, 5, 14, 0, tzinfo=VN), 2, 4, "Chuyển xử lý", None),
     ]
+    # Who acted on the ministry's system, without an account here: kept on the event as its name and unit.
+    assert list(dossier.events.order_by("at").values_list("actor_name", "unit_name")) == [
+        ("Lê Thị Hoa, Cán bộ một cửa", "Bộ phận một cửa Công an phường"),
+        ("Phạm Văn Tâm, Cán bộ thụ lý", "Đội Quản lý hành chính"),
+    ]
     receipt = InboundReceipt.objects.get(system=system)
     assert (receipt.idempotency_key, receipt.dossier_code) == ("bca-1", code)
     # Handled on the ministry's system: the national portal hears of it from there, not from our outbox.
