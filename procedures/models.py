@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -186,3 +187,63 @@ class Competence(ValidityModel):
 
     def __str__(self) -> str:
         return f"{self.agency} — {self.procedure.code}"
+
+
+class CatalogueImportQuerySet(models.QuerySet):
+    def unfinished(self):  # type: ignore[no-untyped-def]
+        return self.filter(state__in=[CatalogueImport.State.QUEUED, CatalogueImport.State.RUNNING])
+
+
+class CatalogueImport(TimeStampedModel):
+    """One import of a national catalogue export (nhập danh mục thủ tục hành chính), run by a worker.
+
+    The counters are written while it runs (``done`` of ``total``), so the admin can show its progress.
+    """
+
+    class Format(models.TextChoices):
+        JSON = "json", "JSON"
+        XLSX = "xlsx", "XLSX"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    file = models.FileField(_("export file"), upload_to="catalogue-imports/%Y/%m/")
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    close_missing = models.BooleanField(
+        _("close missing procedures"),
+        default=False,
+        help_text=_("Close the published procedures that the export does not list."),
+    )
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    closed = models.PositiveIntegerField(_("closed"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.JSONField(
+        _("errors"), default=list, blank=True, help_text=_("Pairs of row number and message; row 0 is the whole file.")
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = CatalogueImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file.name.rsplit('/', 1)[-1]} ({self.get_state_display()})"

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,34 +18,123 @@ from .models import Competence, Component, Fee, Field, Procedure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMUNE = "commune"
+# Where procedures are received: a commune's own one-stop counter, or the provincial service centre.
+COUNTER = "tiep_nhan"
+SERVICE_CENTRE = "ttpvhcc"
 
 
-def _components_upsert(procedure: Procedure, rows: list[dict[str, Any]], report: LoadReport) -> None:
-    for order, row in enumerate(rows, start=1):
+def procedure_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Model values of a catalogue row in the shape of ``data/procedures.json``; keys the row lacks are left out.
+
+    The field, the competences, the components and the fees are not plain values: the callers set them.
+    """
+    converters: dict[str, Callable[[Any], Any]] = {
+        "code_is_illustrative": bool,
+        "name": str,
+        "level": str,
+        "processing_time": _decimal,
+        "time_unit": str,
+        "target_time": lambda value: None if value is None else _decimal(value),
+        "after_15h_rule": bool,
+        "legal_basis": "\n".join,
+        "steps": "\n".join,
+        "result": str,
+        "applicants": str,
+        "online_level": str,
+        "postal_allowed": bool,
+    }
+    return {name: convert(row[name]) for name, convert in converters.items() if name in row}
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def components_replace(*, procedure: Procedure, rows: list[dict[str, Any]], report: LoadReport | None = None) -> bool:
+    """The procedure's components become ``rows``, in order; False (and nothing written) if they already are."""
+    wanted = [
+        (order, row["name"], row["required"], row.get("originals", 1), row.get("copies", 0), row.get("form") or "")
+        for order, row in enumerate(rows, start=1)
+    ]
+    current = procedure.components.order_by("order").values_list(
+        "order", "name", "required", "originals", "copies", "form_name"
+    )
+    if list(current) == wanted:
+        return False
+    for order, name, required, originals, copies, form_name in wanted:
         _component, created = Component.objects.update_or_create(
             procedure=procedure,
             order=order,
             defaults={
-                "name": row["name"],
-                "required": row["required"],
-                "originals": row.get("originals", 1),
-                "copies": row.get("copies", 0),
-                "form_name": row.get("form") or "",
+                "name": name,
+                "required": required,
+                "originals": originals,
+                "copies": copies,
+                "form_name": form_name,
             },
         )
-        report.add("components", created)
+        if report:
+            report.add("components", created)
     procedure.components.filter(order__gt=len(rows)).delete()
+    return True
 
 
-def _fees_upsert(procedure: Procedure, rows: list[dict[str, Any]], report: LoadReport) -> None:
+def fees_replace(*, procedure: Procedure, rows: list[dict[str, Any]], report: LoadReport | None = None) -> bool:
+    """The procedure's fees become ``rows`` (one per name); False (and nothing written) if they already are."""
+    wanted = sorted((row["name"], row["amount"], row.get("note", "")) for row in rows)
+    if sorted(procedure.fees.values_list("name", "amount", "note")) == wanted:
+        return False
     keep = []
-    for row in rows:
+    for name, amount, note in wanted:
         fee, created = Fee.objects.update_or_create(
-            procedure=procedure, name=row["name"], defaults={"amount": row["amount"], "note": row.get("note", "")}
+            procedure=procedure, name=name, defaults={"amount": amount, "note": note}
         )
         keep.append(fee.pk)
-        report.add("fees", created)
+        if report:
+            report.add("fees", created)
     procedure.fees.exclude(pk__in=keep).delete()
+    return True
+
+
+def reception_counters() -> dict[int, Counter]:
+    """The counter that receives each agency's procedures, by agency id: a commune's own one-stop counter, and for
+    a provincial agency its counter at the provincial service centre (the counter's code is the agency's key)."""
+    counters = {c.agency_id: c for c in Counter.objects.filter(agency__level=Agency.Level.COMMUNE, code=COUNTER)}
+    at_centre = {c.code: c for c in Counter.objects.filter(agency__key=SERVICE_CENTRE)}
+    for agency in Agency.objects.filter(level=Agency.Level.PROVINCE, key__in=list(at_centre)):
+        counters[agency.pk] = at_centre[agency.key]
+    return counters
+
+
+def competences_add(
+    *,
+    procedure: Procedure,
+    agencies: list[Agency],
+    counters: dict[int, Counter],
+    department_kind: str = "",
+    valid_from: dt.date,
+) -> int:
+    """Competences the procedure lacks among ``agencies``, each with its reception counter; how many were added.
+
+    Existing competences are left as they are: ending one is a decision of the province, never of a load.
+    """
+    existing = set(procedure.competences.values_list("agency_id", flat=True))
+    new = Competence.objects.bulk_create(
+        [
+            Competence(procedure=procedure, agency=agency, department_kind=department_kind, valid_from=valid_from)
+            for agency in agencies
+            if agency.pk not in existing
+        ]
+    )
+    through = Competence.counters.through
+    through.objects.bulk_create(
+        [
+            through(competence_id=competence.pk, counter_id=counters[competence.agency_id].pk)
+            for competence in new
+            if competence.agency_id in counters
+        ]
+    )
+    return len(new)
 
 
 def component_template_render(*, component: Component) -> None:
@@ -73,55 +163,28 @@ def catalogue_load(
 
     agencies = {a.key: a for a in Agency.objects.filter(level=Agency.Level.PROVINCE)}
     communes = list(Agency.objects.filter(level=Agency.Level.COMMUNE).order_by("identifier"))
-    commune_counters = {c.agency_id: c for c in Counter.objects.filter(agency__in=communes, code="tiep_nhan")}
-    centre_counters = {c.code: c for c in Counter.objects.filter(agency__key="ttpvhcc")}
+    counters = reception_counters()
 
     for row in json.loads((DATA_DIR / "procedures.json").read_text(encoding="utf-8")):
         procedure, created = Procedure.objects.update_or_create(
             code=row["code"],
             defaults={
-                "code_is_illustrative": row["code_is_illustrative"],
-                "name": row["name"],
-                "level": row["level"],
+                **procedure_values({"target_time": None, "applicants": "", **row}),
                 "field": fields[row["field"]],
-                "processing_time": Decimal(str(row["processing_time"])),
-                "time_unit": row["time_unit"],
-                "target_time": Decimal(str(row["target_time"])) if row.get("target_time") is not None else None,
-                "after_15h_rule": row["after_15h_rule"],
-                "legal_basis": "\n".join(row["legal_basis"]),
-                "steps": "\n".join(row["steps"]),
-                "result": row["result"],
-                "applicants": row.get("applicants", ""),
-                "online_level": row["online_level"],
-                "postal_allowed": row["postal_allowed"],
                 "status": Procedure.Status.PUBLISHED,
             },
         )
         report.add("procedures", created)
-        _components_upsert(procedure, row["components"], report)
-        _fees_upsert(procedure, row["fees"], report)
-
-        if row["agency"] == COMMUNE:
-            pairs = [(agency, commune_counters[agency.pk]) for agency in communes]
-        else:
-            pairs = [(agencies[row["agency"]], centre_counters[row["agency"]])]
-        existing = set(procedure.competences.values_list("agency_id", flat=True))
-        new = [
-            Competence(
-                procedure=procedure, agency=agency, department_kind=row["department_kind"], valid_from=valid_from
-            )
-            for agency, _counter in pairs
-            if agency.pk not in existing
-        ]
-        Competence.objects.bulk_create(new)
-        report.created["competences"] = report.created.get("competences", 0) + len(new)
-        if new:
-            through = Competence.counters.through
-            by_agency = {c.agency_id: c for c in procedure.competences.all()}
-            through.objects.bulk_create(
-                [through(competence_id=by_agency[agency.pk].pk, counter_id=counter.pk) for agency, counter in pairs],
-                ignore_conflicts=True,
-            )
+        components_replace(procedure=procedure, rows=row["components"], report=report)
+        fees_replace(procedure=procedure, rows=row["fees"], report=report)
+        added = competences_add(
+            procedure=procedure,
+            agencies=communes if row["agency"] == COMMUNE else [agencies[row["agency"]]],
+            counters=counters,
+            department_kind=row["department_kind"],
+            valid_from=valid_from,
+        )
+        report.created["competences"] = report.created.get("competences", 0) + added
 
     if render_templates:
         for component in Component.objects.select_related("procedure").exclude(form_name="").filter(template=""):
