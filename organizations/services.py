@@ -166,6 +166,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "organizations.*",
         "procedures.*",
         "core.*",
+        "sync.*",
     ],
     Role.AGENCY_ADMIN: [
         "organizations.view_agency",
