@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, register_converter
 
-from . import designer, notices, views, work
+from . import designer, notices, sync, views, work
 
 
 class FormatConverter:
@@ -31,6 +31,7 @@ urlpatterns = [
     path("so-theo-doi/", views.register, name="register"),
     # Work queues and the engine's actions (backoffice/work.py)
     path("viec-cua-toi/", work.queues, name="queues"),
+    path("thong-bao/<int:pk>/da-doc/", work.notification_read, name="notification-read"),
     path("ho-so/<str:code>/xu-ly/<str:action>/", work.act, name="act"),
     path("ho-so/<str:code>/dinh-kem/<int:pk>/", work.attachment, name="attachment"),
     # Notices issued while processing: forms 2, 4 and 5 (backoffice/notices.py)
@@ -47,4 +48,10 @@ urlpatterns = [
     path("quy-trinh/phien-ban/<int:pk>/kiem-tra/", designer.check, name="workflow-check"),
     path("quy-trinh/phien-ban/<int:pk>/ban-hanh/", designer.publish, name="workflow-publish"),
     path("quy-trinh/phien-ban/<int:pk>/ap-dung/", designer.apply, name="workflow-apply"),
+    # National portal sync monitor (backoffice/sync.py)
+    path("dong-bo/", sync.monitor, name="sync"),
+    path("dong-bo/thong-diep/<int:pk>/", sync.message, name="sync-message"),
+    path("dong-bo/gui-lai/", sync.retry, name="sync-retry"),
+    path("dong-bo/doi-soat/", sync.reconcile, name="sync-reconcile"),
+    path("dong-bo/gui-danh-muc/", sync.catalogue, name="sync-catalogue"),
 ]

@@ -8,13 +8,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, DomainError, NotFound
 from core.selectors import calendar_for
-from dossiers import engine
+from dossiers import deadlines, engine
 from dossiers import selectors as dossier_selectors
 from dossiers.models import Status
 from organizations.selectors import counters_of
@@ -96,6 +97,7 @@ def queues(request, officer):  # type: ignore[no-untyped-def]
         "backoffice/queues.html",
         {
             "officer": officer,
+            "inbox": dossier_selectors.unread_notifications(staff=officer),
             "queue": queue,
             "queues": [(key, QUEUE_LABELS[key], counts[key]) for key in dossier_selectors.QUEUES],
             "page": page,
@@ -202,3 +204,14 @@ def attachment(request, officer, code: str, pk: int):  # type: ignore[no-untyped
     if item is None:
         raise Http404(_("No such file."))
     return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.file_name)
+
+
+@officer_required
+def notification_read(request, officer, pk: int):  # type: ignore[no-untyped-def]
+    """Mark one of the officer's notifications read, then back to the page it was listed on."""
+    if request.method == "POST":
+        _get(deadlines.notification_mark_read, staff=officer, pk=pk)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("backoffice:queues")
+    return redirect(back)

@@ -131,13 +131,17 @@ class Dossier(TimeStampedModel):
 
     # Dossiers handled on a ministry's system: their progress arrives through the inbound API (sync app) and they
     # are not sent to the national portal from here (their own system does that).
-    source_system = models.CharField(_("handled on system"), max_length=40, blank=True, default="")
+    source_system = models.CharField(_("handled on system"), max_length=40, blank=True, default="", db_default="")
 
     register_field = models.ForeignKey(
         Field, verbose_name=_("register (field)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     register_volume = models.CharField(_("register volume"), max_length=20, blank=True)
     register_number = models.PositiveIntegerField(_("register entry number"), null=True, blank=True)
+
+    # Set by the deadline scan (dossiers/deadlines.py) when the dossier came within one working day of its
+    # appointment, or past it, without an apology (form 4); never cleared, so it also records that one was due.
+    needs_apology_at = models.DateTimeField(_("apology form needed since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dossier")
@@ -147,6 +151,15 @@ class Dossier(TimeStampedModel):
             models.Index(fields=["agency", "status", "received_at"]),
             models.Index(fields=["counter", "received_at"]),
             models.Index(fields=["agency", "register_field", "received_at"]),
+            # The deadline scan reads running dossiers only, through this small partial index whatever the number
+            # of finished dossiers: whole and in id order, beside the alerts' unique index (a merge of two index-only
+            # scans), and for the apology flag (hence the included columns).
+            models.Index(
+                fields=["id"],
+                include=["appointment_at", "agency", "needs_apology_at", "original_appointment_at"],
+                condition=models.Q(status__in=[Status.ACCEPTED, Status.IN_PROCESS], paused_at__isnull=True),
+                name="dossier_running",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -233,6 +246,13 @@ class Task(models.Model):
                 fields=["agency", "due_at"], condition=models.Q(finished_at__isnull=True), name="task_open_agency"
             ),
             models.Index(fields=["agency", "dossier"], name="task_agency_dossier"),
+            # The deadline scan: open tasks whose clock runs, in id order like the alerts' unique index.
+            models.Index(
+                fields=["id"],
+                include=["due_at", "agency", "dossier"],
+                condition=models.Q(finished_at__isnull=True, paused_at__isnull=True),
+                name="task_running",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -414,3 +434,83 @@ class RegisterSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.field_id} {self.volume}: {self.last}"
+
+
+# Deadline tracking (dossiers/deadlines.py) --------------------------------------------------------------------
+
+
+class Threshold(models.TextChoices):
+    STEP_DUE_SOON = "step_due_soon", _("Step due within one working day")
+    STEP_OVERDUE = "step_overdue", _("Step overdue")
+    DOSSIER_DUE_SOON = "dossier_due_soon", _("Dossier due within one working day")
+    DOSSIER_OVERDUE = "dossier_overdue", _("Dossier overdue")
+
+
+class DeadlineAlert(models.Model):
+    """A deadline threshold a step (task) or a dossier reached, recorded once: the unique constraints are what makes
+    the deadline scan idempotent (a later pass finds the alert and notifies nobody again)."""
+
+    task = models.ForeignKey(
+        Task,
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the per-task unique index below leads with it
+    )
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="deadline_alerts"
+    )
+    threshold = models.CharField(_("threshold"), max_length=20, choices=Threshold.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deadline alert")
+        verbose_name_plural = _("deadline alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "threshold"], condition=models.Q(task__isnull=False), name="deadline_alert_task_once"
+            ),
+            models.UniqueConstraint(
+                fields=["dossier", "threshold"],
+                condition=models.Q(task__isnull=True),
+                name="deadline_alert_dossier_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(task__isnull=False, threshold__in=[Threshold.STEP_DUE_SOON, Threshold.STEP_OVERDUE])
+                | models.Q(task__isnull=True, threshold__in=[Threshold.DOSSIER_DUE_SOON, Threshold.DOSSIER_OVERDUE]),
+                name="deadline_alert_subject_matches_threshold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_threshold_display()} — {self.dossier_id}"
+
+
+class Notification(models.Model):
+    """A message to one staff member about one dossier, shown on their work page until they mark it read."""
+
+    staff = models.ForeignKey(
+        "organizations.Staff",
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # the index below leads with it
+    )
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Threshold.choices)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        # One officer's unread notifications, newest first, in index order: the page reads ten and stops.
+        indexes = [models.Index(fields=["staff", "read_at", "-created_at", "-id"], name="notification_staff_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"

@@ -267,3 +267,47 @@ def notice_for_dossier(*, dossier: Dossier, pk: int) -> Notice:
         raise NotFound(_("This dossier has no such notice."), code="notice_not_found")
     notice.dossier = dossier  # the caller's dossier, with its related rows already selected
     return notice
+
+
+# --- Notifications (the deadline scan's, dossiers/deadlines.py) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnreadNotification:
+    pk: int
+    kind: str
+    label: str
+    message: str
+    created_at: dt.datetime
+    code: str
+
+
+@dataclass(frozen=True)
+class Inbox:
+    total: int  # every unread notification, not only those listed
+    unread: list[UnreadNotification]
+
+
+def unread_notifications(*, staff: Staff, limit: int = 10) -> Inbox:
+    """The newest ``limit`` unread notifications of ``staff`` and how many are unread in all, in one query."""
+    from django.db.models import Subquery
+
+    from .models import Notification, Threshold
+
+    unread = Notification.objects.filter(staff=staff, read_at__isnull=True)
+    total = unread.order_by().values("staff").annotate(n=Count("id")).values("n")
+    # The code as a subquery, not a join: PostgreSQL then reads it for the rows listed only, after the limit.
+    code = Dossier.objects.filter(pk=OuterRef("dossier_id")).order_by().values("code")
+    rows = list(
+        unread.annotate(total=Subquery(total), code=Subquery(code))
+        .order_by("-created_at", "-id")
+        .values_list("pk", "kind", "message", "created_at", "code", "total")[:limit]
+    )
+    labels = dict(Threshold.choices)
+    return Inbox(
+        total=rows[0][5] if rows else 0,
+        unread=[
+            UnreadNotification(pk, kind, str(labels.get(kind, kind)), message, created_at, code or "")
+            for pk, kind, message, created_at, code, _total in rows
+        ],
+    )
