@@ -78,7 +78,8 @@ def measure() -> dict:  # type: ignore[type-arg]
     sizes = _sizes()
     first_alerts = first.step_due_soon + first.step_overdue + first.dossier_due_soon + first.dossier_overdue
     lines = [
-        f"| Deadline scan, first pass ({first_alerts:,} alerts, {first.notifications:,} notifications, "
+        f"| Deadline scan, {'first pass' if not before else 'first pass of this run (earlier runs alerted already)'} "
+        f"({first_alerts:,} alerts, {first.notifications:,} notifications, "
         f"{first.apology_flagged:,} dossiers flagged for form 4) | {first.elapsed_ms:,.0f} ms | — | — |",
         f"| Deadline scan, steady pass (median of {STEADY_PASSES}; {sizes['open_tasks']:,} open tasks, "
         f"{sizes['alerts']:,} alerts recorded; {cold_ms:.0f} ms before the tables are vacuumed) "
