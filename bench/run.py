@@ -268,7 +268,7 @@ def main() -> int:
         "copy (portal/fastpath.py) after the first view of a code in a language; the first view is rendered by "
         'Django (see "Lookup page, first view" above); the HTTP run views every code once before it starts.',
         f"- Receipt PDF within 1.3× the bare render — {ratio:.2f}×: **{'met' if ratio <= 1.3 else 'not met'}**.",
-        f"- Work queue page p99 under 100 ms at 1,000,000 dossiers — p99 {queue[1]['p99']:.0f} ms "
+        f"- Work queue page p99 under 100 ms at 1,000,000 dossiers — p99 {queue[1]['p99']:.1f} ms "
         f"({queue[1]['rps'] / queue[2]['rps']:.0%} of the bare list query's throughput): "
         f"**{'met' if queue[1]['p99'] < 100 else 'not met'}**. {open_tasks:,} open tasks in the province, "
         f"{in_queue:,} in the measured department (the page shows 50, counts every queue, and runs a constant "
