@@ -181,8 +181,7 @@ def retry(request, officer):  # type: ignore[no-untyped-def]
     if pk is not None:
         count = outbox_retry(ids=[pk])
     elif topic in Topic.values:
-        ids = list(selectors.failed_messages(topic=topic, agency_id=agency_id).values_list("id", flat=True))
-        count = outbox_retry(ids=ids) if ids else 0
+        count = outbox_retry(topic=topic, agency_id=agency_id)
     else:
         messages.error(request, _("Choose a message or a kind of data to retry."))
         return redirect("backoffice:sync")

@@ -6,14 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from organizations.models import Department, Role, Staff
 from procedures.models import Competence
 
-from .models import CODE_PATTERN, Dossier, Event, Notice, Status, Task
+from .models import CODE_PATTERN, Dossier, Event, Notice, Notification, Status, Task, Threshold
 
 
 def _officer_scope(officer: Staff) -> Q:
@@ -290,10 +290,6 @@ class Inbox:
 
 def unread_notifications(*, staff: Staff, limit: int = 10) -> Inbox:
     """The newest ``limit`` unread notifications of ``staff`` and how many are unread in all, in one query."""
-    from django.db.models import Subquery
-
-    from .models import Notification, Threshold
-
     unread = Notification.objects.filter(staff=staff, read_at__isnull=True)
     total = unread.order_by().values("staff").annotate(n=Count("id")).values("n")
     # The code as a subquery, not a join: PostgreSQL then reads it for the rows listed only, after the limit.

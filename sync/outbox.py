@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import OutboxMessage
+from core.outbox import outbox_kick
 
 from . import national
 from .national import Answer, Portal, PortalUnavailable
@@ -71,14 +73,15 @@ class _Outcome:
     error: str = ""
 
 
-def _build(messages: list[OutboxMessage]) -> dict[str, list[_Outcome]]:
-    """The items to send, grouped by the portal's service, each with its message."""
-    refs = {(m.topic, m.operation == Op.PROGRESS): set() for m in messages}
+def build(messages: list[OutboxMessage]) -> dict[str, list[_Outcome]]:
+    """The items to send, grouped by the portal's service, each with its message (the rows they are built from
+    are read in one query per kind, whatever the number of messages)."""
+    refs: dict[tuple[str, bool], set[int]] = defaultdict(set)
     for m in messages:
         refs[(m.topic, m.operation == Op.PROGRESS)].add(m.ref)
-    dossiers = national.dossiers_for_messages(refs.get((Topic.DOSSIER, False), ()))
-    events = national.events_for_messages(refs.get((Topic.DOSSIER, True), ()))
-    procedures = national.procedures_for_messages(refs.get((Topic.PROCEDURE, False), ()))
+    dossiers = national.dossiers_for_messages(refs[(Topic.DOSSIER, False)])
+    events = national.events_for_messages(refs[(Topic.DOSSIER, True)])
+    procedures = national.procedures_for_messages(refs[(Topic.PROCEDURE, False)])
     services: dict[str, list[_Outcome]] = {}
     for m in messages:
         outcome = _Outcome(m)
@@ -125,17 +128,20 @@ def _send(portal: Portal, service: str, outcomes: list[_Outcome]) -> None:
 
 def _record(outcomes: list[_Outcome], report: DrainReport) -> None:
     now = timezone.now()
-    delivered = [o for o in outcomes if not o.error]
-    if delivered:
-        # One statement for the usual case; the answer kept is the portal's, for the monitor.
-        with connection.cursor() as cursor:
+    # One statement per distinct answer (usually one: "0" for all); the answer is kept for the monitor.
+    delivered: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for o in outcomes:
+        if not o.error:
+            delivered[(o.answer.code, o.answer.message)].append(o.message.id)  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        for (code, text), ids in delivered.items():
             cursor.execute(
                 "UPDATE core_outboxmessage SET state = 'delivered', delivered_at = %s, attempts = attempts + 1, "
                 "last_error = '', request = NULL, answer = jsonb_build_object('error_code', %s::text, "
                 "'message', %s::text) WHERE id = ANY(%s)",
-                [now, delivered[0].answer.code, delivered[0].answer.message, [o.message.id for o in delivered]],  # type: ignore[union-attr]
+                [now, code, text, ids],
             )
-        report.delivered += len(delivered)
+            report.delivered += len(ids)
     failed = [o for o in outcomes if o.error]
     for o in failed:
         m = o.message
@@ -169,7 +175,7 @@ def outbox_batch(*, portal: Portal | None = None, limit: int | None = None) -> D
             return report
         messages = list(OutboxMessage.objects.filter(id__in=ids).order_by("id"))
         outcomes = []
-        for service, group in _build(messages).items():
+        for service, group in build(messages).items():
             _send(portal, service, group)
             outcomes.extend(group)
         _record(outcomes, report)
@@ -196,14 +202,17 @@ def outbox_drain(
 
 
 @transaction.atomic
-def outbox_retry(*, ids: list[int] | None = None) -> int:
-    """Send failed (dead-letter) messages again now: the given ones, or all of them. Returns how many."""
+def outbox_retry(*, ids: list[int] | None = None, topic: str | None = None, agency_id: int | None = None) -> int:
+    """Send failed (dead-letter) messages again now: the given ones, or all of a topic (of one agency, when given),
+    or all of them. Returns how many."""
     messages = OutboxMessage.objects.filter(state=OutboxMessage.State.DEAD)
     if ids is not None:
         messages = messages.filter(id__in=ids)
+    if topic is not None:
+        messages = messages.filter(topic=topic)
+    if agency_id is not None:
+        messages = messages.filter(agency_id=agency_id)
     count = messages.update(state=OutboxMessage.State.PENDING, attempts=0, next_attempt_at=timezone.now())
     if count:
-        from core.outbox import outbox_kick
-
         transaction.on_commit(outbox_kick)
     return count

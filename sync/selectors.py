@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.models import OutboxMessage
 from organizations.models import Agency
 
-from . import national
+from . import outbox
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,8 @@ def outbox_message(*, pk: int) -> tuple[OutboxMessage, dict[str, Any] | None]:
 
 
 def message_body(message: OutboxMessage) -> dict[str, Any] | None:
-    if message.topic == OutboxMessage.Topic.PROCEDURE:
-        procedure = national.procedures_for_messages([message.ref]).get(message.ref)
-        return national.procedure_message(procedure, closed=message.operation == "close") if procedure else None
-    if message.operation == OutboxMessage.Operation.PROGRESS:
-        found = national.events_for_messages([message.ref]).get(message.ref)
-        return national.progress_message(found[0], deadline=found[1]) if found else None
-    dossier = national.dossiers_for_messages([message.ref]).get(message.ref)
-    return national.dossier_message(dossier) if dossier else None
+    """The item the drain would send for this message now (None: what it points to no longer exists)."""
+    return next(o.request for group in outbox.build([message]).values() for o in group)
 
 
 def dossier_code_of(message: OutboxMessage) -> str:
