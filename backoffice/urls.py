@@ -1,5 +1,5 @@
 from django.contrib.auth.views import LogoutView
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import designer, notices, sync, views, work
 
@@ -54,4 +54,8 @@ urlpatterns = [
     path("dong-bo/gui-lai/", sync.retry, name="sync-retry"),
     path("dong-bo/doi-soat/", sync.reconcile, name="sync-reconcile"),
     path("dong-bo/gui-danh-muc/", sync.catalogue, name="sync-catalogue"),
+    # Online forms (eForms) of procedures (backoffice/eforms.py); citizens' feedback (PAKN) answered by officers
+    # (backoffice/pakn.py).
+    path("", include("backoffice.eforms")),
+    path("", include("backoffice.pakn")),
 ]

@@ -53,6 +53,15 @@ class Dossier(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="dossiers",
     )
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("citizen account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers_filed",
+        help_text=_("The portal account that submitted the dossier online, or to which it was linked."),
+    )
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("received by"),
@@ -91,6 +100,10 @@ class Dossier(TimeStampedModel):
     language = models.CharField(_("applicant's language"), max_length=5, default="vi")
 
     summary = models.TextField(_("request"), blank=True)
+    # The procedure's online form (eForm) as the applicant filled it in, validated against the form's schema.
+    form_data = models.JSONField(_("form data"), default=dict, blank=True)
+    paid_online = models.BooleanField(_("fees paid online"), default=False)
+    withdrawal_requested_at = models.DateTimeField(_("withdrawal requested at"), null=True, blank=True)
     sets = models.PositiveSmallIntegerField(_("number of sets"), default=1)
     delivery = models.CharField(_("result delivery"), max_length=10, choices=Delivery.choices, default=Delivery.COUNTER)
     delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
@@ -350,6 +363,8 @@ class Document(models.Model):
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     size = models.PositiveIntegerField(_("size"), default=0)
     checksum = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    # Taken from the applicant's personal data store instead of being uploaded again (DuocTaiSuDung).
+    reused = models.BooleanField(_("reused from the personal data store"), default=False)
 
     class Meta:
         verbose_name = _("received document")
@@ -514,3 +529,65 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class Draft(TimeStampedModel):
+    """An online application a citizen is preparing (hồ sơ nháp): saved at every step of the wizard, resumable,
+    and turned into a dossier with status 1 when submitted."""
+
+    class Stage(models.TextChoices):
+        FORM = "form", _("form")
+        DOCUMENTS = "documents", _("documents")
+        DELIVERY = "delivery", _("result delivery")
+        PAYMENT = "payment", _("fees")
+        REVIEW = "review", _("review")
+
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("citizen account"), on_delete=models.CASCADE, related_name="drafts"
+    )
+    procedure = models.ForeignKey(Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, verbose_name=_("competent agency"), on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("reached stage"), max_length=10, choices=Stage.choices, default=Stage.FORM)
+    form_data = models.JSONField(_("form data"), default=dict, blank=True)
+    delivery = models.CharField(_("result delivery"), max_length=10, choices=Delivery.choices, blank=True)
+    delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
+    dossier = models.OneToOneField(
+        Dossier, verbose_name=_("dossier"), null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("draft application")
+        verbose_name_plural = _("draft applications")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} — {self.citizen_id}"
+
+    @property
+    def payment_reference(self) -> str:
+        return f"draft-{self.pk}"
+
+
+class DraftDocument(models.Model):
+    """One document of a draft for one component: a file of the citizen's personal data store, uploaded for this
+    application or chosen from what was stored before."""
+
+    draft = models.ForeignKey(Draft, verbose_name=_("draft"), on_delete=models.CASCADE, related_name="documents")
+    component = models.ForeignKey(Component, verbose_name=_("component"), on_delete=models.CASCADE, related_name="+")
+    stored = models.ForeignKey(
+        "citizens.StoredDocument", verbose_name=_("stored document"), on_delete=models.PROTECT, related_name="+"
+    )
+    reused = models.BooleanField(_("chosen from the personal data store"), default=False)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("draft document")
+        verbose_name_plural = _("draft documents")
+        ordering = ["draft", "component__order", "added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "component", "stored"], name="draft_document_unique_file")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.component)

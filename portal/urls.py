@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("tra-cuu/", views.lookup, name="lookup"),
     path("tra-cuu/<str:code>/", views.lookup_code, name="lookup-code"),
     path("tra-cuu/<str:code>/qr.svg", views.lookup_qr, name="lookup-qr"),
+    # Citizens' accounts and sign-in (portal/accounts.py), online submission and "my dossiers" (portal/online.py),
+    # fees through the payment gateway (portal/payments.py), feedback, ratings and FAQ (portal/feedback.py).
+    path("", include("portal.accounts")),
+    path("", include("portal.online")),
+    path("", include("portal.payments")),
+    path("", include("portal.feedback")),
 ]

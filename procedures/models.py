@@ -73,6 +73,9 @@ class Procedure(TimeStampedModel):
     result = models.TextField(_("result"), blank=True)
     applicants = models.CharField(_("applicants"), max_length=255, blank=True)
     online_level = models.CharField(_("online service level"), max_length=10, choices=OnlineLevel.choices)
+    # The online form (eForm) as data: see procedures/eforms.py for the schema. Empty: no form beyond the
+    # applicant's details.
+    form_schema = models.JSONField(_("online form"), default=dict, blank=True)
     postal_allowed = models.BooleanField(_("postal service (BCCI) allowed"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     agencies = models.ManyToManyField(
