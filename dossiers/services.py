@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.identity import personal_id_errors
 from core.models import OutboxMessage
 from core.outbox import outbox_write
 from core.ratelimit import hit
@@ -24,7 +25,6 @@ from workflows import graph
 from workflows.models import Step
 from workflows.selectors import published_version, steps_of
 
-from .identity import personal_id_errors
 from .models import (
     ApplicantType,
     Channel,

@@ -9,7 +9,7 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from django.test import override_settings
 
 from core.errors import PermissionDenied, ValidationFailed
-from dossiers.identity import personal_id_errors
+from core.identity import personal_id_errors
 from dossiers.models import Document, Dossier, DossierFee, Event, Status
 from dossiers.services import dossier_code_format, dossier_receive, dossier_refuse_at_intake
 from organizations.models import Agency
