@@ -54,6 +54,21 @@ def access_dossier_for_officer(*, officer: Staff, code: str) -> Dossier:
     return dossier
 
 
+def access_dossier_for_citizen(*, user: Any, code: str) -> Dossier:
+    """The dossier with this code if it is the signed-in citizen's own (submitted from their account); NotFound
+    otherwise, for anonymous users, staff and other citizens alike."""
+    dossier = None
+    if user is not None and user.is_authenticated:
+        dossier = (
+            Dossier.objects.filter(citizen_id=user.pk, code=code)
+            .select_related("procedure__field", "agency", "counter__agency", "applicant_commune", "current_task__step")
+            .first()
+        )
+    if dossier is None:
+        raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
+    return dossier
+
+
 def access_refusal_for_officer(*, officer: Staff, pk: int) -> Dossier:
     dossier = (
         dossiers_for_officer(officer=officer)
