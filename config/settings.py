@@ -38,6 +38,9 @@ LOOKUP_RATE_PER_MINUTE = env.int("LOOKUP_RATE_PER_MINUTE", default=30)
 LOOKUP_PAGE_CACHE_SECONDS = env.int("LOOKUP_PAGE_CACHE_SECONDS", default=600)
 # Largest scan accepted at the counter, in megabytes.
 UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=20)
+# The virus-scan hook every upload passes (core/files.py): the EICAR test detector, or core.files.ClamdScanner.
+UPLOAD_SCANNER = env.str("UPLOAD_SCANNER", default="core.files.EicarScanner")
+CLAMD_ADDRESS = env.str("CLAMD_ADDRESS", default="/run/clamav/clamd.ctl")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,7 +7,6 @@ moved on and gets a Conflict (HTTP 409), never a double move.
 """
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.files import sha256_of, upload_check
 from core.selectors import calendar_for
 from organizations.models import Role, Staff
 from workflows import graph
@@ -24,11 +24,10 @@ from workflows.selectors import steps_of
 
 from .models import Attachment, Dossier, Notice, Status, Task
 from .selectors import access_dossier_for_officer
-from .services import event_record, open_task, sniff_content_type
+from .services import event_record, open_task
 
 PAUSED = {Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT}
 ACTIVE = {Status.ACCEPTED, Status.IN_PROCESS, Status.RESOLVED}
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MOVES = {Action.FORWARD, Action.HAND_OVER, Action.APPROVE, Action.SEND_BACK}
 # The order in which actions are offered (pages and API).
 ORDER = [Action.CLAIM, Action.RECEIVE_BACK, Action.FORWARD, Action.HAND_OVER, Action.APPROVE, Action.RECORD_RESULT,
@@ -210,19 +209,7 @@ def _finish(task: Task, *, officer: Staff, outcome: str, now: dt.datetime) -> No
 
 
 def _store(dossier: Dossier, task: Task, officer: Staff, upload: UploadedFile, kind: str, now: dt.datetime) -> None:
-    content_type = sniff_content_type(upload)
-    if content_type is None:
-        raise ValidationFailed(
-            _("“%(name)s” is not a PDF, JPEG or PNG file.") % {"name": upload.name}, detail={"files": upload.name}
-        )
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            _("“%(name)s” is larger than 20 MB.") % {"name": upload.name}, detail={"files": upload.name}
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    content_type = upload_check(upload, field="files")
     attachment = Attachment(
         dossier=dossier,
         task=task,
@@ -230,7 +217,7 @@ def _store(dossier: Dossier, task: Task, officer: Staff, upload: UploadedFile, k
         file_name=(upload.name or "")[:255],
         content_type=content_type,
         size=upload.size,
-        checksum=digest.hexdigest(),
+        checksum=sha256_of(upload),
         uploaded_at=now,
         uploaded_by=officer,
     )

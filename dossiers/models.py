@@ -551,6 +551,7 @@ class Draft(TimeStampedModel):
     form_data = models.JSONField(_("form data"), default=dict, blank=True)
     delivery = models.CharField(_("result delivery"), max_length=10, choices=Delivery.choices, blank=True)
     delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
+    pay_at_counter = models.BooleanField(_("fees paid at the counter"), default=False)
     dossier = models.OneToOneField(
         Dossier, verbose_name=_("dossier"), null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.files import sniff_content_type
 from core.identity import personal_id_errors
 from core.models import OutboxMessage
 from core.outbox import outbox_write
@@ -39,8 +40,6 @@ from .models import (
 )
 from .selectors import handling_departments, public_cache_keys
 
-# Scans are sniffed by content, never trusted by name.
-_SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 INTAKE_ROLES = {Role.ONE_STOP_OFFICER, Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
 
 
@@ -224,13 +223,6 @@ def national_sync_record(*, dossier: Dossier, event: Event) -> None:
     elif event.status_from != event.status_to:
         outbox_write(topic=OutboxMessage.Topic.DOSSIER, key=key, operation="update", ref=dossier.pk, agency_id=agency)
     outbox_write(topic=OutboxMessage.Topic.DOSSIER, key=key, operation="progress", ref=event.pk, agency_id=agency)
-
-
-def sniff_content_type(scan: UploadedFile) -> str | None:
-    """PDF, JPEG or PNG by the file's first bytes (never by its name), or None."""
-    head = scan.read(16)
-    scan.seek(0)
-    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
 
 
 def _check_officer(officer: Staff) -> None:

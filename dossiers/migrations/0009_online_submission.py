@@ -52,6 +52,7 @@ class Migration(migrations.Migration):
                 ('form_data', models.JSONField(blank=True, default=dict, verbose_name='form data')),
                 ('delivery', models.CharField(blank=True, choices=[('counter', 'At the counter'), ('post', 'By post (BCCI)'), ('online', 'Online')], max_length=10, verbose_name='result delivery')),
                 ('delivery_address', models.CharField(blank=True, max_length=255, verbose_name='delivery address')),
+                ('pay_at_counter', models.BooleanField(default=False, verbose_name='fees paid at the counter')),
                 ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
                 ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.agency', verbose_name='competent agency')),
                 ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to=settings.AUTH_USER_MODEL, verbose_name='citizen account')),
