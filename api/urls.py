@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import actions, dossiers, inbound, views
+from . import actions, dossiers, inbound, units, views
 from .calendar import DueDateView
 
 app_name = "api"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/procedures/<str:code>/", views.ProcedureDetailView.as_view(), name="procedure-detail"),
     path("v1/agencies/", views.AgencyListView.as_view(), name="agency-list"),
     path("v1/calendar/due-date/", DueDateView.as_view(), name="calendar-due-date"),
+    path("v1/units/communes/", units.CommuneListView.as_view(), name="unit-communes"),
     path("v1/auth/token/", dossiers.TokenView.as_view(), name="token"),
     path("v1/dossiers/", dossiers.DossierCreateView.as_view(), name="dossier-create"),
     path("v1/dossiers/<str:code>/", dossiers.DossierDetailView.as_view(), name="dossier-detail"),

@@ -56,6 +56,7 @@ urlpatterns = [
     path("dong-bo/gui-danh-muc/", sync.catalogue, name="sync-catalogue"),
     # Online forms (eForms) of procedures (backoffice/eforms.py); citizens' feedback (PAKN) answered by officers
     # (backoffice/pakn.py).
+    path("", include("backoffice.online")),
     path("", include("backoffice.eforms")),
     path("", include("backoffice.pakn")),
 ]

@@ -1,14 +1,20 @@
+import logging
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.forms.forms import NON_FIELD_ERRORS
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError, NotFound
+from core.ratelimit import client_address, login_failure_record, login_success_record, login_wait, login_wait_message
 from dossiers import selectors as dossier_selectors
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive, dossier_refuse_at_intake
 from organizations.selectors import staff_for_user
@@ -18,11 +24,60 @@ from receipts import services as receipts
 
 from .forms import IntakeForm, ProcedurePickForm, RegisterForm
 
+logger = logging.getLogger(__name__)
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """Staff accounts only; failed attempts throttled (core/ratelimit.py) before any password is checked."""
+
+    wait: int | None = None
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        username = self.cleaned_data.get("username") or ""
+        client = client_address(self.request)
+        if username:
+            self.wait = login_wait(username=username, client=client)
+            if self.wait is not None:
+                raise ValidationError(login_wait_message(self.wait), code="throttled")
+        try:
+            return super().clean()
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "invalid_login":
+                login_failure_record(username=username, client=client)
+                logger.warning("sign-in failed portal=staff account=%s client=%s", username[:64], client)
+            raise
+
+    def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
+        super().confirm_login_allowed(user)
+        if staff_for_user(user=user) is None:
+            raise ValidationError(
+                _("This account is not a staff account of an agency. Citizens sign in on the portal: %(url)s")
+                % {"url": reverse("portal:login")},
+                code="not_staff",
+            )
+
 
 class LoginView(auth_views.LoginView):
     template_name = "backoffice/login.html"
-    redirect_authenticated_user = True
+    form_class = StaffAuthenticationForm
+    next_page = "backoffice:home"
     extra_context = {"title": gettext_lazy("Staff sign-in")}
+
+    def dispatch(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Only a staff session skips the form: someone signed in on the portal as a citizen may sign in here.
+        self.redirect_authenticated_user = staff_for_user(user=request.user) is not None
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        login_success_record(username=form.get_user().get_username())
+        return super().form_valid(form)
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+            response["Retry-After"] = str(form.wait)
+        return response
 
 
 def officer_required(view):  # type: ignore[no-untyped-def]

@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, DomainError, NotFound
 from core.selectors import calendar_for
-from dossiers import deadlines, engine
+from dossiers import deadlines, engine, online
 from dossiers import selectors as dossier_selectors
 from dossiers.models import Status
 from organizations.selectors import counters_of
+from procedures import eforms
 from procedures.selectors import procedures_of_agency
 from workflows.models import Action
 
@@ -139,6 +140,8 @@ def dossier_page(request, officer, dossier, *, errors=None, failed_action="", st
             "failed_action": failed_action,
             "form": request.POST if failed_action else {},
             "Status": Status,
+            "can_receive_online": online.can_receive_online(officer=officer, dossier=dossier),
+            "form_rows": eforms.display_rows(dossier.procedure.form_schema, dossier.form_data),
         },
         status=status,
     )

@@ -7,7 +7,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
@@ -84,9 +84,16 @@ def stored_document_copy(
 @transaction.atomic
 def stored_document_remove(*, owner: Any, pk: int) -> None:
     """Remove a document from the owner's store. Dossiers it went into keep their own copy of the reference."""
-    deleted, _rows = StoredDocument.objects.filter(owner=owner, pk=pk, origin=StoredDocument.Origin.UPLOAD).delete()
-    if not deleted:
+    document = StoredDocument.objects.filter(owner=owner, pk=pk).first()
+    if document is None:
         raise NotFound(_("No such document in your data store."))
+    try:
+        document.delete()
+    except ProtectedError:
+        raise ValidationFailed(
+            _("“%(name)s” is attached to an application you are preparing: remove it there first.")
+            % {"name": document.name}
+        ) from None
 
 
 def stored_documents(*, owner: Any) -> QuerySet[StoredDocument]:
@@ -98,9 +105,3 @@ def access_stored_document(*, owner: Any, pk: int) -> StoredDocument:
     if document is None:
         raise NotFound(_("No such document in your data store."))
     return document
-
-
-def check_name(name: str) -> str:
-    if len(name) > 500:
-        raise ValidationFailed(_("The name is too long."), detail={"name": _("At most 500 characters.")})
-    return name

@@ -41,6 +41,8 @@ UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=20)
 # The virus-scan hook every upload passes (core/files.py): the EICAR test detector, or core.files.ClamdScanner.
 UPLOAD_SCANNER = env.str("UPLOAD_SCANNER", default="core.files.EicarScanner")
 CLAMD_ADDRESS = env.str("CLAMD_ADDRESS", default="/run/clamav/clamd.ctl")
+# Feedback (PAKN) one citizen account may send per day; more is refused until the next day (stops flooding).
+FEEDBACK_PER_DAY = env.int("FEEDBACK_PER_DAY", default=10)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "mozilla_django_oidc",
     # ours: shared pieces, domain apps, then interfaces
     "core",
     "organizations",
@@ -141,6 +144,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dossiers.tasks.deadline_scan",
         "schedule": env.float("DEADLINE_SCAN_EVERY", default=300.0),
     },
+    # Messages to applicants (dossiers/notify.py) are sent on each commit's kick; this sends what a kick missed and
+    # the retries that came due.
+    "citizen-messages-send": {
+        "task": "dossiers.tasks.citizen_messages_send",
+        "schedule": env.float("CITIZEN_MESSAGES_SEND_EVERY", default=30.0),
+    },
 }
 
 # National public-service portal (Cổng Dịch vụ công quốc gia). The adapter in sync/national.py speaks its messages;
@@ -163,9 +172,45 @@ OUTBOX_BACKOFF_MAX = env.float("OUTBOX_BACKOFF_MAX", default=3600.0)
 OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=30.0)
 HEALTH_CELERY_TIMEOUT = env.float("HEALTH_CELERY_TIMEOUT", default=1.0)
 
+# Online payment of fees (payments/gateway.py, docs/payments.md): a VNPAY-style gateway; `make run` and the tests
+# point it at the local simulator (payments/gateway_simulator.py). Without a hash secret (the default outside
+# DEBUG) no payment can start and no gateway message is accepted.
+PAYMENT_GATEWAY_ADAPTER = env.str("PAYMENT_GATEWAY_ADAPTER", default="payments.gateway.VnpayGateway")
+PAYMENT_GATEWAY_URL = env.str("PAYMENT_GATEWAY_URL", default="http://127.0.0.1:8792")  # where browsers go to pay
+PAYMENT_GATEWAY_API_URL = env.str("PAYMENT_GATEWAY_API_URL", default="")  # server-to-server; empty: the same
+PAYMENT_TMN_CODE = env.str("PAYMENT_TMN_CODE", default="AGDVC001")
+PAYMENT_HASH_SECRET = env.str("PAYMENT_HASH_SECRET", default="" if not DEBUG else "dev-payment-secret")
+PAYMENT_EXPIRE_MINUTES = env.int("PAYMENT_EXPIRE_MINUTES", default=15)
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
+
+# Email to applicants. The defaults point at the development mail catcher (core/mailcatcher.py, started by
+# `make run`), which stores messages under .dev/mail instead of delivering them; tests use Django's memory backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("EMAIL_PORT", default=8025)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Dịch vụ công {PROVINCE_NAME} <no-reply@localhost>")
+# Text messages to applicants: a dotted path to a class implementing core.sms.SmsBackend (the operator's gateway);
+# the default only logs them (logger "sms"). Unaccented text fits 160 characters per SMS instead of 70.
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.LoggingSmsBackend")
+SMS_UNACCENT = env.bool("SMS_UNACCENT", default=True)
+# Status-change messages (email and SMS): a worker is asked to send them right after the commit (the kick), the
+# beat sweep catches the rest; failures are retried after base · 2^(attempt-1) seconds (at most the cap, with
+# jitter) and marked failed after the maximum number of attempts. One task run sends at most the batch size.
+CITIZEN_MESSAGES_KICK_ENABLED = env.bool("CITIZEN_MESSAGES_KICK_ENABLED", default=True)
+CITIZEN_MESSAGES_MAX_ATTEMPTS = env.int("CITIZEN_MESSAGES_MAX_ATTEMPTS", default=8)
+CITIZEN_MESSAGES_BACKOFF_BASE = env.float("CITIZEN_MESSAGES_BACKOFF_BASE", default=60.0)
+CITIZEN_MESSAGES_BACKOFF_MAX = env.float("CITIZEN_MESSAGES_BACKOFF_MAX", default=6 * 3600.0)
+CITIZEN_MESSAGES_BATCH = env.int("CITIZEN_MESSAGES_BATCH", default=100)
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+    # Citizens' single sign-on (citizens/oidc.py): only answers the /oidc/callback/ request.
+    "citizens.oidc.CitizenOIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -173,7 +218,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Citizens' pages send anonymous visitors to the portal's sign-in; the back office (/mot-cua/dang-nhap/) and the
+# administration (/quan-tri/) use their own sign-in pages, whatever this says.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:home"
+# Failed sign-ins (portal and back office alike): after this many failures for one user name, or from one client
+# address, within the window (seconds, from the first failure), further attempts get HTTP 429 unchecked.
+LOGIN_FAILURES_MAX = env.int("LOGIN_FAILURES_MAX", default=5)
+LOGIN_FAILURES_MAX_PER_IP = env.int("LOGIN_FAILURES_MAX_PER_IP", default=20)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+
+# Citizens' single sign-on with the national electronic identity (OpenID Connect, mozilla-django-oidc; see
+# docs/identity.md). Every endpoint derives from OIDC_PROVIDER_URL (default: the local simulator,
+# citizens/idp_simulator.py, which `make run` starts); each can be set on its own for a provider with other paths,
+# or when browsers and this server reach the provider at different addresses (docker compose).
+OIDC_PROVIDER_URL = env.str("OIDC_PROVIDER_URL", default="http://127.0.0.1:8791").rstrip("/")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default=OIDC_PROVIDER_URL)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{OIDC_PROVIDER_URL}/authorize")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default=f"{OIDC_PROVIDER_URL}/token")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default=f"{OIDC_PROVIDER_URL}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default=f"{OIDC_PROVIDER_URL}/jwks")
+# End-session endpoint the citizen is sent to on signing out (empty: sign out of the portal only).
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default=f"{OIDC_PROVIDER_URL}/logout")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="angiang-portal")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="" if not DEBUG else "dev-oidc-secret")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid profile email phone")
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)  # else client_secret_post
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+OIDC_STORE_ID_TOKEN = True  # kept in the session for the provider's end-session request (id_token_hint)
+OIDC_CALLBACK_CLASS = "portal.accounts.SignInCallbackView"
+# Names of the claims the provider sends (the national provider's may differ from the simulator's).
+OIDC_CLAIM_ID_NUMBER = env.str("OIDC_CLAIM_ID_NUMBER", default="so_dinh_danh")
+OIDC_CLAIM_NAME = env.str("OIDC_CLAIM_NAME", default="name")
+OIDC_CLAIM_BIRTH_DATE = env.str("OIDC_CLAIM_BIRTH_DATE", default="birthdate")
+OIDC_CLAIM_PHONE = env.str("OIDC_CLAIM_PHONE", default="phone_number")
+OIDC_CLAIM_EMAIL = env.str("OIDC_CLAIM_EMAIL", default="email")
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]

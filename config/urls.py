@@ -16,6 +16,8 @@ urlpatterns = [
     path("quan-tri/", admin.site.urls),
     path("api/", include("api.urls")),
     path("mot-cua/", include("backoffice.urls")),
+    # Citizens' single sign-on (OpenID Connect): /oidc/authenticate/, /oidc/callback/ (portal/accounts.py).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("portal.urls")),
 ]
 if settings.DEBUG:

@@ -24,7 +24,7 @@ from workflows.selectors import steps_of
 
 from .models import Attachment, Dossier, Notice, Status, Task
 from .selectors import access_dossier_for_officer
-from .services import event_record, open_task
+from .services import event_record, open_task, results_to_store
 
 PAUSED = {Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT}
 ACTIVE = {Status.ACCEPTED, Status.IN_PROCESS, Status.RESOLVED}
@@ -225,6 +225,27 @@ def _store(dossier: Dossier, task: Task, officer: Staff, upload: UploadedFile, k
     attachment.save()
 
 
+def clock_resume(*, dossier: Dossier, task: Task, now: dt.datetime) -> None:
+    """The applicant answered (supplement, payment): the dossier's and the step's clocks run again and both
+    deadlines move by the working time they were paused. The caller saves the dossier and records the event."""
+    paused_at = dossier.paused_at or now
+    if dossier.appointment_at is not None:
+        calendar = calendar_for(working_hours=dossier.agency.working_hours)
+        dossier.appointment_at = calendar.resume(
+            appointment=dossier.appointment_at, paused_at=paused_at, resumed_at=now
+        )
+    task.due_at = calendar_for(working_hours=task.step.agency.working_hours).resume(
+        appointment=task.due_at, paused_at=task.paused_at or paused_at, resumed_at=now
+    )
+    task.paused_at = None
+    task.save(update_fields=["due_at", "paused_at"])
+    Notice.objects.filter(dossier=dossier, answered_at__isnull=True, kind__in=["supplement", "payment"]).update(
+        answered_at=now
+    )
+    dossier.status = _status_for(dossier, task.step)
+    dossier.paused_at = None
+
+
 def _pick(targets: list[Step], key: str) -> Step:
     if not targets:
         raise ValidationFailed(_("There is no step to go to."), detail={"to_step": _("No step available.")})
@@ -359,24 +380,9 @@ def dossier_act(
         changed.append("paused_at")
         note = note or "; ".join(items)
     elif action == Action.RESUME:
-        paused_at = dossier.paused_at or now
-        calendar = calendar_for(working_hours=dossier.agency.working_hours)
-        if dossier.appointment_at is not None:
-            dossier.appointment_at = calendar.resume(
-                appointment=dossier.appointment_at, paused_at=paused_at, resumed_at=now
-            )
-        task.due_at = calendar_for(working_hours=step.agency.working_hours).resume(
-            appointment=task.due_at, paused_at=task.paused_at or paused_at, resumed_at=now
-        )
-        task.paused_at = None
-        task.save(update_fields=["due_at", "paused_at"])
         for upload in data.files:
             _store(dossier, task, officer, upload, Attachment.Kind.WORKING, now)
-        Notice.objects.filter(dossier=dossier, answered_at__isnull=True, kind__in=["supplement", "payment"]).update(
-            answered_at=now
-        )
-        dossier.status = _status_for(dossier, step)
-        dossier.paused_at = None
+        clock_resume(dossier=dossier, task=task, now=now)
         changed += ["paused_at", "appointment_at"]
     elif action in (Action.REFUSE, Action.STOP):
         reason = _required(data.reason, "reason", _("Give the reason."))
@@ -424,6 +430,7 @@ def dossier_act(
             raise ValidationFailed(message, detail={"files": message})
         for upload in data.files:
             _store(dossier, task, officer, upload, Attachment.Kind.RESULT, now)
+        results_to_store(dossier=dossier)
         dossier.status = Status.RESOLVED
         dossier.completed_at = now
         changed.append("completed_at")

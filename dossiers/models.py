@@ -592,3 +592,60 @@ class DraftDocument(models.Model):
 
     def __str__(self) -> str:
         return str(self.component)
+
+
+class CitizenMessage(models.Model):
+    """A message to the applicant about a status change of their dossier, by email or SMS (dossiers/notify.py).
+
+    Written in the transaction of the status change (it is lost with it if that rolls back, and cannot be lost
+    once it commits), then delivered by a worker with retries. Subject and body are rendered when the message is
+    recorded: the row is what the applicant was told about that event, even when the dossier moved on before the
+    message went out.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        SMS = "sms", _("SMS")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="citizen_messages"
+    )
+    event = models.ForeignKey(
+        Event,
+        verbose_name=_("status change"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the unique index below leads with it
+    )
+    channel = models.CharField(_("sending channel"), max_length=5, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254, help_text=_("Email address or phone number."))
+    language = models.CharField(_("language"), max_length=5, default="vi")
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("text"))
+    state = models.CharField(_("state"), max_length=7, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider_id = models.CharField(_("message id at the provider"), max_length=255, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message to the applicant")
+        verbose_name_plural = _("messages to the applicants")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "channel"], name="citizen_message_once")]
+        indexes = [
+            # The sender's next message: pending ones whose time has come, oldest first (sent ones are not in it).
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=models.Q(state="pending"), name="citizen_message_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.recipient} — {self.dossier_id}"

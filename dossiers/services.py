@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citizens.store import stored_document_copy
 from core.errors import PermissionDenied, ValidationFailed
 from core.files import sniff_content_type
 from core.identity import personal_id_errors
@@ -28,6 +29,7 @@ from workflows.selectors import published_version, steps_of
 
 from .models import (
     ApplicantType,
+    Attachment,
     Channel,
     Delivery,
     Document,
@@ -38,6 +40,7 @@ from .models import (
     Task,
     document_path,
 )
+from .notify import citizen_messages_record
 from .selectors import handling_departments, public_cache_keys
 
 INTAKE_ROLES = {Role.ONE_STOP_OFFICER, Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
@@ -150,7 +153,7 @@ def open_task(dossier: Dossier, step: Step, *, now: dt.datetime, assignee: Staff
     return task
 
 
-def workflow_start(*, dossier: Dossier, officer: Staff, now: dt.datetime) -> Task | None:
+def workflow_start(*, dossier: Dossier, officer: Staff | None, now: dt.datetime) -> Task | None:
     """Put an accepted dossier on its agency's published workflow (called inside the intake's transaction). The
     first step, when it is the counter's, goes to the officer who received it. Without a published workflow the
     dossier waits in the agency's "needs configuration" list."""
@@ -165,7 +168,10 @@ def workflow_start(*, dossier: Dossier, officer: Staff, now: dt.datetime) -> Tas
     # The public lookup names every department the workflow involves (the whole process).
     planned = [s.department.name for s in steps if s.department_id is not None]
     dossier.public_departments = list(dict.fromkeys(planned)) or dossier.public_departments
-    assignee = officer if start.kind == Step.Kind.COUNTER and start.role == officer.role else None
+    # Online dossiers (no officer yet) wait unassigned in the receiving counter's queue.
+    assignee = (
+        officer if officer is not None and start.kind == Step.Kind.COUNTER and start.role == officer.role else None
+    )
     return open_task(dossier, start, now=now, assignee=assignee)
 
 
@@ -205,6 +211,7 @@ def event_record(
         note=note,
     )
     national_sync_record(dossier=dossier, event=event)
+    citizen_messages_record(dossier=dossier, event=event)
     return event
 
 
@@ -427,3 +434,20 @@ def dossier_refuse_at_intake(
     )
     event_record(dossier=dossier, action="refuse_intake", actor=officer, status_from=None, note=reasons.strip(), at=now)
     return dossier
+
+
+def results_to_store(*, dossier: Dossier) -> None:
+    """Put a resolved dossier's results into its citizen's personal data store, in the transaction recording them:
+    the citizen finds them there for later dossiers."""
+    if dossier.citizen_id is None:
+        return
+    name = _("Result of %(procedure)s") % {"procedure": dossier.procedure.name[:300]}
+    for result in Attachment.objects.filter(dossier=dossier, kind=Attachment.Kind.RESULT):
+        stored_document_copy(
+            owner=dossier.citizen,
+            file_name=result.file_name,
+            stored_name=result.file.name,
+            name=name,
+            checksum=result.checksum,
+            dossier_code=dossier.code or "",
+        )

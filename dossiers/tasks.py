@@ -5,6 +5,7 @@ from dataclasses import asdict
 from celery import shared_task
 
 from .deadlines import deadline_scan as scan
+from .notify import citizen_messages_deliver
 
 
 @shared_task(name="dossiers.tasks.deadline_scan", ignore_result=True)
@@ -12,3 +13,11 @@ def deadline_scan() -> dict[str, float]:
     """One deadline pass (dossiers/deadlines.py). Safe to run again or on two workers at once: alerts are recorded,
     and notified, once; a pass that finds another one running returns at once."""
     return asdict(scan())
+
+
+@shared_task(name="dossiers.tasks.citizen_messages_send", ignore_result=True, acks_late=True)
+def citizen_messages_send(ids: list[int] | None = None) -> dict[str, int]:
+    """Send the applicants' pending messages that are due (only ``ids`` when given: the kick after a status change;
+    all of them from the beat sweep). Safe to run twice or on several workers at once: each message is locked while
+    it is sent, and a sent one is never sent again."""
+    return asdict(citizen_messages_deliver(ids=ids))

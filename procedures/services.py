@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -10,11 +11,16 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
-from organizations.models import Agency, Counter
+from core.errors import PermissionDenied, ValidationFailed
+from organizations.models import Agency, Counter, Staff
 from organizations.services import LoadReport
 
+from . import eforms
 from .models import Competence, Component, Fee, Field, Procedure
+
+logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMUNE = "commune"
@@ -191,3 +197,51 @@ def catalogue_load(
             component_template_render(component=component)
             report.add("form templates", True)
     return report
+
+
+# eForms: each procedure's online form as data (procedures/eforms.py, docs/eforms.md)
+
+
+@transaction.atomic
+def procedure_form_set(*, procedure: Procedure, schema: dict[str, Any], by: Staff) -> Procedure:
+    """The procedure's online form becomes ``schema`` (``{}``: no form). Only an administrator who may edit it
+    (``eforms.procedures_for_form_editor``) saves it, and only a valid one: otherwise nothing is written.
+
+    Dossiers keep the form data they were submitted with; a later form applies to new applications only.
+    """
+    if not eforms.procedures_for_form_editor(actor=by).filter(pk=procedure.pk).exists():
+        raise PermissionDenied(
+            _("Only province administrators, or those of the agency that resolves the procedure, edit its form.")
+        )
+    errors = eforms.schema_errors(schema)
+    if errors:
+        raise ValidationFailed(_("The online form has errors; nothing was saved."), detail={"form_schema": errors})
+    locked = Procedure.objects.select_for_update().get(pk=procedure.pk)
+    locked.form_schema = schema
+    locked.save(update_fields=["form_schema", "updated_at"])
+    fields = len(schema.get("fields") or [])
+    transaction.on_commit(
+        lambda: logger.info("eform saved", extra={"procedure": locked.code, "staff": by.pk, "fields": fields})
+    )
+    return locked
+
+
+@transaction.atomic
+def eforms_load_demo(*, overwrite: bool = False) -> int:
+    """The demo eForms of ``data/eforms/<code>.json`` on the procedures that have no form yet (all of them with
+    ``overwrite``); how many forms were set. A second run sets nothing; a form an administrator edited stays."""
+    count = 0
+    for path in sorted(eforms.DATA_DIR.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        errors = eforms.schema_errors(schema)
+        if errors:
+            raise ValueError(f"{path.name}: {errors}")
+        procedure = Procedure.objects.select_for_update().filter(code=path.stem).first()
+        if procedure is None or procedure.form_schema == schema or (procedure.form_schema and not overwrite):
+            continue
+        procedure.form_schema = schema
+        procedure.save(update_fields=["form_schema", "updated_at"])
+        count += 1
+    return count

@@ -95,3 +95,43 @@ def _no_outbox_kicks():  # type: ignore[no-untyped-def]
     from django.conf import settings
 
     settings.OUTBOX_KICK_ENABLED = False
+    settings.CITIZEN_MESSAGES_KICK_ENABLED = False  # likewise for the messages to applicants (dossiers/notify.py)
+
+
+@pytest.fixture(scope="session")
+def _payment_simulator():  # type: ignore[no-untyped-def]
+    from .payment_sim import PaymentSimulator
+
+    sim = PaymentSimulator()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def payment_gateway(_payment_simulator, settings):  # type: ignore[no-untyped-def]
+    """The payment gateway simulator, emptied, answering normally, with the settings pointing at it."""
+    _payment_simulator.reset()
+    settings.PAYMENT_GATEWAY_ADAPTER = "payments.gateway.VnpayGateway"
+    settings.PAYMENT_GATEWAY_URL = _payment_simulator.url
+    settings.PAYMENT_GATEWAY_API_URL = ""
+    settings.PAYMENT_TMN_CODE = _payment_simulator.tmn_code
+    settings.PAYMENT_HASH_SECRET = _payment_simulator.secret
+    return _payment_simulator
+
+
+@pytest.fixture(scope="session")
+def _idp_simulator():  # type: ignore[no-untyped-def]
+    from .idp_sim import IdentityProvider
+
+    idp = IdentityProvider()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def idp(_idp_simulator, settings):  # type: ignore[no-untyped-def]
+    """The identity provider simulator (citizens/idp_simulator.py), reset, with the OIDC settings pointing at it."""
+    _idp_simulator.reset()
+    for name, value in _idp_simulator.settings().items():
+        setattr(settings, name, value)
+    return _idp_simulator

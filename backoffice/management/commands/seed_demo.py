@@ -5,8 +5,9 @@ from django.db import transaction
 
 from dossiers.generate import dossiers_generate
 from dossiers.models import Dossier
+from feedback.services import faq_load_demo
 from organizations.services import LoadReport, agencies_load, demo_staff_load, roles_sync
-from procedures.services import catalogue_load
+from procedures.services import catalogue_load, eforms_load_demo
 from workflows.standard import standard_workflows_publish
 
 DEMO_DOSSIERS = 300
@@ -25,9 +26,12 @@ class Command(BaseCommand):
             roles_sync()
             agencies_load(report=report)
             catalogue_load(report=report, render_templates=not opts["no_templates"])
+            # Online forms (eForms) of a few procedures, where none was set yet.
+            report.created["eforms"] = eforms_load_demo()
             staff = demo_staff_load(password=opts["password"])
             # The standard internal workflow for every procedure in every agency that handles it (once each).
             report.created["workflows"] = standard_workflows_publish()
+            report.created["faq"] = faq_load_demo()
             # A few hundred dossiers in varied states, once: a second run finds them and adds nothing.
             if not Dossier.objects.exists():
                 report.created["dossiers"] = dossiers_generate(count=DEMO_DOSSIERS, days=60)
