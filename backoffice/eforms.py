@@ -94,13 +94,16 @@ def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def _pretty(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, ensure_ascii=False, indent=2) if schema else ""
+    return json.dumps(eforms.ordered(schema), ensure_ascii=False, indent=2) if schema else ""
 
 
 def _snippets() -> list[dict[str, str]]:
     bodies = eforms.field_snippets()
     return [
-        {"label": str(label), "json": json.dumps(bodies[key], ensure_ascii=False)}
+        {
+            "label": str(label),
+            "json": json.dumps(eforms.ordered({"fields": [bodies[key]]})["fields"][0], ensure_ascii=False),
+        }
         for key, label in SNIPPETS
         if key in bodies
     ]

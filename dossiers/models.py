@@ -101,8 +101,9 @@ class Dossier(TimeStampedModel):
 
     summary = models.TextField(_("request"), blank=True)
     # The procedure's online form (eForm) as the applicant filled it in, validated against the form's schema.
-    form_data = models.JSONField(_("form data"), default=dict, blank=True)
-    paid_online = models.BooleanField(_("fees paid online"), default=False)
+    # Database defaults too: the bulk generator (dossiers/generate.py) writes rows with COPY, naming its columns.
+    form_data = models.JSONField(_("form data"), default=dict, db_default={}, blank=True)
+    paid_online = models.BooleanField(_("fees paid online"), default=False, db_default=False)
     withdrawal_requested_at = models.DateTimeField(_("withdrawal requested at"), null=True, blank=True)
     sets = models.PositiveSmallIntegerField(_("number of sets"), default=1)
     delivery = models.CharField(_("result delivery"), max_length=10, choices=Delivery.choices, default=Delivery.COUNTER)
@@ -364,7 +365,7 @@ class Document(models.Model):
     size = models.PositiveIntegerField(_("size"), default=0)
     checksum = models.CharField(_("SHA-256"), max_length=64, blank=True)
     # Taken from the applicant's personal data store instead of being uploaded again (DuocTaiSuDung).
-    reused = models.BooleanField(_("reused from the personal data store"), default=False)
+    reused = models.BooleanField(_("reused from the personal data store"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("received document")

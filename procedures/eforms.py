@@ -1066,6 +1066,31 @@ def _display_value(f: Mapping[str, Any], value: Any) -> str:
     return str(value)
 
 
+KEY_ORDER = ["name", "label", "type", "required", "help", "prefill", "show_if", "widget", "multiple", "options",
+             "max_length", "pattern", "pattern_message", "min", "max", "integer", "past_only", "street",
+             "default_province", "birth_date_field", "row_label", "min_rows", "max_rows", "fields"]  # fmt: skip
+
+
+def ordered(schema: dict) -> dict:  # type: ignore[type-arg]
+    """The schema with each field's keys in reading order (name, label, type first): PostgreSQL's jsonb keeps keys
+    in its own order, which is not the one an administrator wants to edit."""
+    if not isinstance(schema, Mapping):
+        return schema
+
+    def field(f: Any) -> Any:
+        if not isinstance(f, Mapping):
+            return f
+        keys = sorted(f, key=lambda k: (KEY_ORDER.index(k) if k in KEY_ORDER else len(KEY_ORDER), k))
+        return {k: [field(n) for n in f[k]] if k == "fields" and isinstance(f[k], list) else f[k] for k in keys}
+
+    out = {key: value for key, value in schema.items() if key not in ("version", "fields")}
+    if "version" in schema:
+        out = {"version": schema["version"], **out}
+    if "fields" in schema:
+        out["fields"] = [field(f) for f in schema["fields"]] if isinstance(schema["fields"], list) else schema["fields"]
+    return out
+
+
 @lru_cache(maxsize=1)
 def _snippets() -> dict[str, dict[str, Any]]:
     return json.loads((DATA_DIR / "_snippets.json").read_text(encoding="utf-8"))

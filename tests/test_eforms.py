@@ -89,7 +89,10 @@ def test_no_form_and_the_snippets_are_valid():
         (schema({"name": "n", "label": "N", "type": "number", "min": 5, "max": 1}), "min"),
         (schema({"name": "d", "label": "D", "type": "date", "min": "15/09/2025"}), "min"),
         (schema({"name": "i", "label": "I", "type": "id_number", "birth_date_field": "a"}, text("a")), "birth_date"),
-        (schema({"name": "g", "label": "G", "type": "group", "fields": [text("x")], "min_rows": 3, "max_rows": 2}), "g"),
+        (
+            schema({"name": "g", "label": "G", "type": "group", "fields": [text("x")], "min_rows": 3, "max_rows": 2}),
+            "g",
+        ),
         (schema({"name": "g", "label": "G", "type": "group", "fields": []}), "g"),
         (
             schema({"name": "g", "label": "G", "type": "group", "fields": [{"type": "section", "label": "S"}]}),
@@ -515,7 +518,7 @@ def test_display_rows():
     assert ("Hộ kinh doanh do các thành viên hộ gia đình cùng đăng ký thành lập?", "Có") in rows
     assert ("Thành viên 1: Họ, chữ đệm, tên", "Trần Văn Bình") in rows
     assert (form["fields"][-1]["label"], gettext("Yes")) in rows
-    assert ("Hộ kinh doanh", "") == rows[0]  # a section is a heading row
+    assert rows[0] == ("Hộ kinh doanh", "")  # a section is a heading row
     assert not any(label == "Thư điện tử" for label, _v in rows)  # empty answers left out
     hidden = eforms.display_rows(form, {**values, "ho_gia_dinh": "khong"})
     assert not any(label.startswith("Thành viên 1") for label, _v in hidden)
@@ -734,10 +737,10 @@ def test_admin_edits_a_form_with_the_live_preview(live_server, reseeded, page):
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     preview = page.locator("#eform-preview")
-    expect(preview.get_by_label("Họ, chữ đệm, tên", exact=True)).to_be_visible()
+    expect(preview.get_by_role("textbox", name="Họ, chữ đệm, tên", exact=True)).to_be_visible()
 
     # A condition: the marriage certificate is asked only when the parents are married.
-    certificate = preview.get_by_label("Số Giấy chứng nhận kết hôn")
+    certificate = preview.get_by_role("textbox", name="Số Giấy chứng nhận kết hôn")
     expect(certificate).to_be_hidden()
     preview.get_by_role("radiogroup", name="Cha, mẹ của trẻ đã đăng ký kết hôn?").get_by_label("Có").check()
     expect(certificate).to_be_visible()
@@ -773,3 +776,13 @@ def test_admin_edits_a_form_with_the_live_preview(live_server, reseeded, page):
     saved = Procedure.objects.get(code=BIRTH).form_schema
     assert saved["fields"][-1]["name"] == "thanh_vien"
     assert eforms.schema_errors(saved) == []
+
+
+def test_ordered_puts_name_label_and_type_first():
+    stored = {"fields": [{"type": "group", "label": "G", "name": "g", "fields": [{"type": "text", "label": "X",
+              "name": "x"}]}], "version": 1}  # fmt: skip
+    shown = eforms.ordered(stored)
+    assert list(shown) == ["version", "fields"]
+    assert list(shown["fields"][0]) == ["name", "label", "type", "fields"]
+    assert list(shown["fields"][0]["fields"][0]) == ["name", "label", "type"]
+    assert shown == stored

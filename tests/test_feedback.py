@@ -511,3 +511,88 @@ def test_the_officers_list_page_runs_a_constant_number_of_queries():  # type: ig
         overdue_only = client.get(url, {"status": "overdue"}).content.decode()
         assert overdue_only.count("data-feedback=") == 1
         assert client.get(url, {"status": "nope"}).status_code == 404
+
+
+# Browser journey -----------------------------------------------------------------------------------------------
+
+
+def _signed_in_context(browser, base: str, user, *, viewport):  # type: ignore[no-untyped-def]
+    """A browser context carrying ``user``'s session, in English: the journey reads the msgids themselves, so it
+    holds whatever the Vietnamese catalogue says."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="vi-VN", viewport=viewport)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base,
+            },
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": base},
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+@pytest.mark.browser
+def test_a_citizen_complains_an_officer_answers_and_the_citizen_rates(live_server, reseeded, browser):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    user = citizen()
+    dossier = dossier_of(user, status=Status.RETURNED)
+    clerk = officer()
+
+    # On a phone: the complaint about the dossier, preselected from the link on the dossier's pages.
+    phone = _signed_in_context(browser, base, user, viewport={"width": 390, "height": 844})
+    phone.goto(f"{base}/phan-anh-kien-nghi/gui/?ho-so={dossier.code}")
+    expect(phone.get_by_label("About one of your dossiers")).to_have_value(dossier.code)
+    phone.get_by_label("Complaint").check()
+    phone.get_by_role("button", name="Send the feedback").click()
+    expect(phone.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    assert not Feedback.objects.exists()
+    phone.get_by_label("Title").fill("Cán bộ hẹn lại nhiều lần")
+    phone.get_by_label("Content").fill("Tôi phải đi lại ba lần mới nhận được kết quả.")
+    phone.get_by_role("button", name="Send the feedback").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Cán bộ hẹn lại nhiều lần")
+    expect(phone.get_by_text("Not answered yet.", exact=False)).to_be_visible()
+
+    # The competent agency's officer finds it in the list and answers it.
+    desk = _signed_in_context(browser, base, clerk.user, viewport={"width": 1280, "height": 900})
+    desk.goto(f"{base}/mot-cua/")
+    desk.get_by_role("link", name="Citizens' feedback").click()
+    desk.get_by_role("link", name="Cán bộ hẹn lại nhiều lần").click()
+    desk.get_by_role("button", name="Send the answer").click()
+    expect(desk.get_by_text("This field is required.")).to_be_visible()
+    desk.get_by_label("Answer to the citizen").fill("Đơn vị xin lỗi ông và đã nhắc nhở cán bộ.")
+    desk.get_by_role("button", name="Send the answer").click()
+    expect(desk.get_by_text("The answer was sent to the citizen.")).to_be_visible()
+    desk.context.close()
+
+    # The citizen reads the answer, then rates the dossier once.
+    phone.reload()
+    expect(phone.get_by_text("Đơn vị xin lỗi ông và đã nhắc nhở cán bộ.")).to_be_visible()
+    phone.goto(f"{base}/ho-so-cua-toi/{dossier.code}/danh-gia/")
+    phone.get_by_label("Dissatisfied").check()
+    phone.get_by_label("Comment (optional)").fill("Chờ lâu.")
+    phone.get_by_role("button", name="Send my rating").click()
+    expect(phone.get_by_text("Thank you. Your rating was recorded.")).to_be_visible()
+    expect(phone.locator("[data-level]")).to_have_text("Dissatisfied")
+    assert Rating.objects.get().level == Rating.Level.DISSATISFIED
+    phone.context.close()
+
+
+@pytest.mark.browser
+def test_anyone_searches_the_faq_without_diacritics(live_server, reseeded, page):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    faq_load_demo()
+    page.goto(live_server.url + "/hoi-dap/")
+    items = page.locator(".faq-item")
+    expect(items).to_have_count(Faq.objects.count())
+    page.locator("#id_q").fill("chung thuc ban sao")
+    expect(items.first).to_contain_text("Chứng thực bản sao")
+    expect(items).to_have_count(Faq.objects.filter(question__icontains="bản sao").count())
