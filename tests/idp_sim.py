@@ -35,7 +35,7 @@ class IdentityProvider:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
-        for _ in range(200):
+        for _ in range(600):  # up to 30 s: a loaded CI machine starts Python slowly
             try:
                 self.state()
                 return

@@ -374,10 +374,8 @@ def test_the_result_goes_to_the_citizens_data_store_and_only_they_download_it(pe
 
 def test_the_wizard_pages_walk_through_to_submission(people):  # type: ignore[no-untyped-def]
     client = Client()
-    assert client.post(reverse("portal:login"), {"username": "089195000123", "password": PASSWORD}).status_code in (
-        200, 302,
-    )  # fmt: skip
-    client.force_login(people["citizen"])
+    signed_in = client.post(reverse("portal:login"), {"identifier": "089195000123", "password": PASSWORD})
+    assert signed_in.status_code == 302
     agency = Agency.objects.get(key="ubnd_30307")
     response = client.post(reverse("portal:apply", args=[BIRTH]), {"agency": agency.pk})
     draft = Draft.objects.get(citizen=people["citizen"])
