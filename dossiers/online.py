@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from payments.selectors import paid_payment
 
 from citizens.models import Citizen, StoredDocument
 from citizens.store import access_stored_document, stored_document_add
@@ -30,6 +29,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.national import Status
 from core.selectors import calendar_for
 from organizations.models import Role, Staff
+from payments.selectors import paid_payment
 from procedures import eforms
 from procedures.models import Competence, Procedure
 from workflows.models import Step

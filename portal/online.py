@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from payments.services import payment_start
 
 from citizens import store
 from core.errors import DomainError, NotFound, ValidationFailed
@@ -18,22 +17,11 @@ from dossiers import online
 from dossiers.models import Delivery, Draft, DraftDocument
 from dossiers.selectors import access_dossier_for_citizen, events_of
 from feedback.selectors import can_rate
+from payments.services import payment_start
 from procedures import eforms
 from receipts.services import form1_pdf, form3_pdf
 
-
-
-def citizen_required(view):  # type: ignore[no-untyped-def]
-    # Resolved at the first request: portal/accounts.py is being written alongside this module.
-    import functools
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from . import accounts
-
-        return accounts.citizen_required(view)(request, *args, **kwargs)
-
-    return wrapper
+from .accounts import citizen_required
 
 STAGE_VIEWS = {
     Draft.Stage.FORM: "portal:draft-form",
