@@ -186,8 +186,11 @@ def test_claims_without_a_valid_id_number_are_refused(client, idp, db, number, b
     assert response.status_code == 302 and response["Location"] == "/dang-nhap/"
     assert signed_in_as(client) is None
     assert User.objects.count() == users and not Citizen.objects.filter(subject=someone["sub"]).exists()
-    message = vi("The identity provider did not send a valid personal identification number, so the portal cannot ")
-    assert message.split(",")[0] in client.get("/dang-nhap/").content.decode()
+    message = vi(
+        "The identity provider did not send a valid personal identification number, so the portal cannot "
+        "open your account. Please contact the public-administration service centre."
+    )
+    assert message in client.get("/dang-nhap/").content.decode()
 
 
 def test_a_staff_account_cannot_come_in_through_citizen_single_sign_on(client, idp, db):  # type: ignore[no-untyped-def]
