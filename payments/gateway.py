@@ -18,12 +18,10 @@ Wire format of ``VnpayGateway``:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import secrets
 import unicodedata
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,43 +33,9 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from .models import Payment
+from .vnpay import API_PATH, DATE_FORMAT, PAY_PATH, QUERY_ANSWER_FIELDS, QUERY_REQUEST_FIELDS, VERSION, hash_data, sign
 
-VERSION = "2.1.0"
-DATE_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, Vietnam time (GMT+7)
-PAY_PATH = "/paymentv2/vpcpay.html"
-API_PATH = "/merchant_webapi/api/transaction"
 ORDER_TYPE = "other"
-HASH_FIELDS_EXCLUDED = ("vnp_SecureHash", "vnp_SecureHashType")
-
-# querydr: the fields each side signs, in this order, joined by "|".
-QUERY_REQUEST_FIELDS = (
-    "vnp_RequestId",
-    "vnp_Version",
-    "vnp_Command",
-    "vnp_TmnCode",
-    "vnp_TxnRef",
-    "vnp_TransactionDate",
-    "vnp_CreateDate",
-    "vnp_IpAddr",
-    "vnp_OrderInfo",
-)
-QUERY_ANSWER_FIELDS = (
-    "vnp_ResponseId",
-    "vnp_Command",
-    "vnp_ResponseCode",
-    "vnp_Message",
-    "vnp_TmnCode",
-    "vnp_TxnRef",
-    "vnp_Amount",
-    "vnp_BankCode",
-    "vnp_PayDate",
-    "vnp_TransactionNo",
-    "vnp_TransactionType",
-    "vnp_TransactionStatus",
-    "vnp_OrderInfo",
-    "vnp_PromotionCode",
-    "vnp_PromotionAmount",
-)
 
 # vnp_ResponseCode of a payment (return, IPN): 00 success, 24 cancelled by the customer, 11 waited too long;
 # anything else is a failure (51 insufficient funds, 79 wrong password too often, ...).
@@ -130,19 +94,6 @@ def parse_vietnam_time(value: str) -> dt.datetime | None:
         return timezone.make_aware(dt.datetime.strptime(value, DATE_FORMAT))
     except (TypeError, ValueError):
         return None
-
-
-def hash_data(params: Mapping[str, Any]) -> str:
-    """The string a pay request, a return or an IPN is signed over."""
-    return "&".join(
-        f"{urllib.parse.quote_plus(key)}={urllib.parse.quote_plus(str(value))}"
-        for key, value in sorted(params.items())
-        if key.startswith("vnp_") and key not in HASH_FIELDS_EXCLUDED and value not in (None, "")
-    )
-
-
-def sign(secret: str, data: str) -> str:
-    return hmac.new(secret.encode(), data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
 def _is_query_answer(params: Mapping[str, Any]) -> bool:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import hmac
 import html
 import itertools
@@ -44,39 +43,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from payments.vnpay import API_PATH, DATE_FORMAT, PAY_PATH, QUERY_ANSWER_FIELDS, QUERY_REQUEST_FIELDS, hash_data
+from payments.vnpay import sign as hmac512
+
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
-DATE_FORMAT = "%Y%m%d%H%M%S"
-PAY_PATH = "/paymentv2/vpcpay.html"
 SUBMIT_PATH = "/paymentv2/pay"
-API_PATH = "/merchant_webapi/api/transaction"
-QUERY_REQUEST_FIELDS = (
-    "vnp_RequestId",
-    "vnp_Version",
-    "vnp_Command",
-    "vnp_TmnCode",
-    "vnp_TxnRef",
-    "vnp_TransactionDate",
-    "vnp_CreateDate",
-    "vnp_IpAddr",
-    "vnp_OrderInfo",
-)
-QUERY_ANSWER_FIELDS = (
-    "vnp_ResponseId",
-    "vnp_Command",
-    "vnp_ResponseCode",
-    "vnp_Message",
-    "vnp_TmnCode",
-    "vnp_TxnRef",
-    "vnp_Amount",
-    "vnp_BankCode",
-    "vnp_PayDate",
-    "vnp_TransactionNo",
-    "vnp_TransactionType",
-    "vnp_TransactionStatus",
-    "vnp_OrderInfo",
-    "vnp_PromotionCode",
-    "vnp_PromotionAmount",
-)
 REQUIRED = (
     "vnp_Version",
     "vnp_Command",
@@ -97,18 +68,6 @@ CARDS = {
 }
 IPN_MODES = ("normal", "drop", "delay", "duplicate")
 QUERY_MODES = ("normal", "refuse", "tamper")
-
-
-def hash_data(fields: dict[str, str]) -> str:
-    return "&".join(
-        f"{urllib.parse.quote_plus(k)}={urllib.parse.quote_plus(v)}"
-        for k, v in sorted(fields.items())
-        if k.startswith("vnp_") and k not in ("vnp_SecureHash", "vnp_SecureHashType") and v != ""
-    )
-
-
-def hmac512(secret: str, data: str) -> str:
-    return hmac.new(secret.encode(), data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
 def now_vietnam() -> dt.datetime:

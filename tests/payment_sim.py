@@ -1,16 +1,13 @@
 """The payment gateway simulator (payments/gateway_simulator.py) as the tests' outside system: its own process, as in
 `make run`. Tests whose IPN must reach Django use ``live_server`` and point the simulator at it with ``config``."""
 
-import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from .portal_sim import ROOT, free_port
+from .portal_sim import SimulatorProcess, free_port
 
 TMN_CODE = "AGTEST01"
 SECRET = "kiem-thu-bi-mat-thanh-toan"
@@ -24,49 +21,24 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-class PaymentSimulator:
+class PaymentSimulator(SimulatorProcess):
+    name = "payment gateway simulator"
+    probe = "/_sim/transactions"
+
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.tmn_code = TMN_CODE
         self.secret = SECRET
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "payments.gateway_simulator",
-                "--port",
-                str(self.port),
-                "--tmn-code",
-                TMN_CODE,
-                "--secret",
-                SECRET,
-                "--ipn-url",
-                f"http://127.0.0.1:{free_port()}/thanh-toan/ipn/",  # nobody there until a test sets its server
-                "--backoff",
-                "0.2",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+        super().__init__(
+            "payments.gateway_simulator",
+            "--tmn-code",
+            TMN_CODE,
+            "--secret",
+            SECRET,
+            "--ipn-url",
+            f"http://127.0.0.1:{free_port()}/thanh-toan/ipn/",  # nobody there until a test sets its server
+            "--backoff",
+            "0.2",
         )
-        for _ in range(100):
-            try:
-                self.transactions()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the payment gateway simulator did not start")
-
-    def _call(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own http:// URL
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise
 
     def mode(self, **mode: Any) -> dict[str, Any]:
         return self._call("/_sim/mode", mode)
@@ -114,7 +86,3 @@ class PaymentSimulator:
             if len(attempts) >= count or time.monotonic() > deadline:
                 return attempts
             time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)

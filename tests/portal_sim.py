@@ -19,22 +19,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Simulator:
-    def __init__(self) -> None:
+class SimulatorProcess:
+    """An outside system's simulator in its own process on a free port, as `make run` starts it, with its JSON
+    test endpoints (/_sim/...)."""
+
+    name = "simulator"
+    probe = "/_sim/state"  # answers once the process serves
+
+    def __init__(self, module: str, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.simulator", "--port", str(self.port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", module, "--port", str(self.port), *args], cwd=ROOT, stdout=subprocess.DEVNULL
         )
-        for _ in range(100):
+        for _ in range(600):  # up to 30 s: a loaded CI machine starts Python slowly
             try:
-                self.state()
+                self._call(self.probe)
                 return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("the national portal simulator did not start")
+        self.proc.kill()
+        raise RuntimeError(f"the {self.name} did not start")
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -43,9 +48,23 @@ class Simulator:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own http:// URL
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise
+            return self._http_error(path, exc)
+
+    def _http_error(self, path: str, exc: urllib.error.HTTPError) -> Any:
+        if exc.code == 404:
+            return None
+        raise exc
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class Simulator(SimulatorProcess):
+    name = "national portal simulator"
+
+    def __init__(self) -> None:
+        super().__init__("sync.simulator")
 
     def state(self) -> dict[str, Any]:
         return self._call("/_sim/state")
@@ -64,7 +83,3 @@ class Simulator:
 
     def log(self) -> list[list[Any]]:
         return self._call("/_sim/log")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
