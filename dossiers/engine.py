@@ -200,7 +200,7 @@ def deadline_state(*, dossier: Dossier, now: dt.datetime | None = None) -> str:
 # Acting -----------------------------------------------------------------------------------------------------
 
 
-def _finish(task: Task, *, officer: Staff, outcome: str, now: dt.datetime) -> None:
+def finish_task(task: Task, *, officer: Staff, outcome: str, now: dt.datetime) -> None:
     task.finished_at = now
     task.finished_by = officer
     task.outcome = outcome
@@ -333,7 +333,7 @@ def dossier_act(
         target = _pick(move_targets(dossier=dossier, action=action), data.to_step)
         for upload in data.files:
             _store(dossier, task, officer, upload, Attachment.Kind.WORKING, now)
-        _finish(task, officer=officer, outcome=action, now=now)
+        finish_task(task, officer=officer, outcome=action, now=now)
         target = Step.objects.select_related("agency", "department").get(pk=target.pk)
         assignee = None
         if action == Action.SEND_BACK:
@@ -394,7 +394,7 @@ def dossier_act(
             issued_at=now,
             issued_by=officer,
         )
-        _finish(task, officer=officer, outcome=action, now=now)
+        finish_task(task, officer=officer, outcome=action, now=now)
         dossier.status = Status.STOPPED if action == Action.REFUSE else Status.WITHDRAWN
         dossier.current_task = None
         dossier.current_step = ""
@@ -435,7 +435,7 @@ def dossier_act(
         dossier.completed_at = now
         changed.append("completed_at")
     elif action == Action.RETURN_RESULT:
-        _finish(task, officer=officer, outcome=action, now=now)
+        finish_task(task, officer=officer, outcome=action, now=now)
         dossier.status = Status.RETURNED
         dossier.returned_at = now
         dossier.current_task = None

@@ -197,6 +197,9 @@ class Dossier(TimeStampedModel):
 
 
 CLOSED = frozenset({Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED})
+# Actions that stay inside the agency: the national portal is not told, form 6 and the applicant's timeline leave
+# them out.
+INTERNAL_ACTIONS = frozenset({"claim", "assign"})
 
 
 class Task(models.Model):

@@ -34,7 +34,7 @@ from procedures import eforms
 from procedures.models import Competence, Procedure
 from workflows.models import Step
 
-from .engine import clock_resume
+from .engine import clock_resume, finish_task
 from .models import (
     Attachment,
     Channel,
@@ -64,8 +64,6 @@ def _citizen(user: Any) -> Citizen:
 def profile_of(citizen: Citizen) -> dict[str, str]:
     """The profile as eForms prefill it (procedures/eforms.py ``prefill``)."""
     commune = citizen.commune
-    if commune is not None:
-        commune = type(commune).objects.select_related("parent").get(pk=commune.pk)
     return {
         "full_name": citizen.full_name,
         "id_number": citizen.id_number,
@@ -457,11 +455,8 @@ def dossier_refuse_online(
         raise ValidationFailed(message, detail={"reasons": message})
     dossier = _lock_submitted(officer, code, task_id)
     now = now or timezone.now()
-    task = dossier.current_task
-    if task is not None:
-        Task.objects.filter(pk=task.pk).update(
-            finished_at=now, finished_by=officer, outcome="refuse_intake", late=now > task.due_at
-        )
+    if dossier.current_task is not None:
+        finish_task(dossier.current_task, officer=officer, outcome="refuse_intake", now=now)
     dossier.status = Status.REFUSED
     dossier.refusal_reasons = reasons.strip()
     dossier.completed_at = now

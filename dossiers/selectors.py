@@ -13,7 +13,7 @@ from core.errors import NotFound
 from organizations.models import Department, Role, Staff
 from procedures.models import Competence
 
-from .models import CODE_PATTERN, Dossier, Event, Notice, Notification, Status, Task, Threshold
+from .models import CODE_PATTERN, INTERNAL_ACTIONS, Dossier, Event, Notice, Notification, Status, Task, Threshold
 
 
 def _officer_scope(officer: Staff) -> Q:
@@ -168,6 +168,18 @@ def tasks_of(*, dossier: Dossier) -> QuerySet[Task]:
 
 def events_of(*, dossier: Dossier) -> QuerySet[Event]:
     return dossier.events.order_by("at", "id")
+
+
+def events_for_applicant(*, dossier: Dossier) -> QuerySet[Event]:
+    """The applicant's timeline: every event but the agency's internal ones (taking or assigning a task)."""
+    return events_of(dossier=dossier).exclude(action__in=INTERNAL_ACTIONS)
+
+
+def open_supplement_request(*, dossier: Dossier) -> Notice | None:
+    """The supplement request (form 2) the applicant has still to answer, while the dossier waits for it."""
+    if dossier.status != Status.WAITING_SUPPLEMENT:
+        return None
+    return dossier.notices.filter(kind=Notice.Kind.SUPPLEMENT, answered_at__isnull=True).order_by("-issued_at").first()
 
 
 def register_entries(*, officer: Staff, field_id: int, start: dt.date, end: dt.date) -> QuerySet[Dossier]:

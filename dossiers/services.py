@@ -28,6 +28,7 @@ from workflows.models import Step
 from workflows.selectors import published_version, steps_of
 
 from .models import (
+    INTERNAL_ACTIONS,
     ApplicantType,
     Attachment,
     Channel,
@@ -213,10 +214,6 @@ def event_record(
     national_sync_record(dossier=dossier, event=event)
     citizen_messages_record(dossier=dossier, event=event)
     return event
-
-
-# Actions that stay inside the agency: the national portal is not told (form 6 leaves them out too).
-INTERNAL_ACTIONS = frozenset({"claim", "assign"})
 
 
 def national_sync_record(*, dossier: Dossier, event: Event) -> None:

@@ -15,7 +15,7 @@ from core.national import Status
 from core.ratelimit import client_address
 from dossiers import online
 from dossiers.models import Delivery, Draft, DraftDocument
-from dossiers.selectors import access_dossier_for_citizen, events_of
+from dossiers.selectors import access_dossier_for_citizen, events_for_applicant, open_supplement_request
 from feedback.selectors import can_rate
 from payments.services import payment_start
 from procedures import eforms
@@ -66,7 +66,7 @@ def apply(request, citizen, code: str):  # type: ignore[no-untyped-def]
         return render(request, "portal/online/not_online.html", {"message": error.message, "code": code}, status=409)
     competences = list(online.competences_for(procedure=procedure))
     error = ""
-    if request.method == "POST" or len(competences) == 1:
+    if request.method == "POST":
         raw = request.POST.get("agency") or ""
         agency_id = int(raw) if raw.isdigit() else None
         try:
@@ -175,14 +175,10 @@ def draft_documents(request, citizen, pk: int):  # type: ignore[no-untyped-def]
             "components": components,
             "errors": errors,
             "stored": store.stored_documents(owner=request.user),
-            "max_mb": _max_mb(),
+            "max_mb": settings.UPLOAD_MAX_MB,
         },
         status=400 if errors else 200,
     )
-
-
-def _max_mb() -> int:
-    return int(settings.UPLOAD_MAX_MB)
 
 
 @citizen_required
@@ -284,21 +280,13 @@ def my_dossiers(request, citizen):  # type: ignore[no-untyped-def]
     )
 
 
-# What the citizen's timeline says of each event: the officers' internal moves are summarised, never hidden.
-PUBLIC_ACTIONS = {"claim", "assign"}
-
-
 @citizen_required
 def my_dossier(request, citizen, code: str, errors: dict | None = None, status: int = 200):  # type: ignore[no-untyped-def,type-arg]
     dossier = _or_404(access_dossier_for_citizen, user=request.user, code=code)
-    events = [e for e in events_of(dossier=dossier) if e.action not in PUBLIC_ACTIONS]
-    notices = list(dossier.notices.order_by("-issued_at"))
-    open_request = next((n for n in notices if n.kind == "supplement" and n.answered_at is None), None)
     context = {
         "dossier": dossier,
-        "events": events,
-        "notices": notices,
-        "open_request": open_request if dossier.status == Status.WAITING_SUPPLEMENT else None,
+        "events": events_for_applicant(dossier=dossier),
+        "open_request": open_supplement_request(dossier=dossier),
         "documents": dossier.documents.exclude(file=""),
         "results": online.results_of(dossier=dossier),
         "rows": eforms.display_rows(dossier.procedure.form_schema, dossier.form_data),
@@ -405,7 +393,7 @@ def data_store(request, citizen):  # type: ignore[no-untyped-def]
     return render(
         request,
         "portal/online/store.html",
-        {"documents": store.stored_documents(owner=request.user), "errors": errors, "max_mb": _max_mb()},
+        {"documents": store.stored_documents(owner=request.user), "errors": errors, "max_mb": settings.UPLOAD_MAX_MB},
         status=400 if errors else 200,
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from dossiers.models import Delivery, Dossier, Event, Notice
+from dossiers.models import INTERNAL_ACTIONS, Delivery, Dossier, Event, Notice
 from dossiers.selectors import events_of
 from organizations.models import Agency, Staff
 from procedures.models import Field
@@ -409,7 +409,7 @@ def hand_overs(*, dossier: Dossier, events: Sequence[Event]) -> list[HandOver]:
     The receiving side is the step the event moved to when recorded, else the unit of the next event.
     """
     # Taking a task, assigning it, re-appointing or recording the result do not hand the dossier over.
-    events = [e for e in events if e.action not in {"claim", "assign", "apologise", "record_result"}]
+    events = [e for e in events if e.action not in INTERNAL_ACTIONS | {"apologise", "record_result"}]
     rows = []
     for index, event in enumerate(events):
         following = events[index + 1] if index + 1 < len(events) else None
