@@ -177,3 +177,42 @@ class Staff(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
+
+
+class FocalOfficer(ValidityModel, TimeStampedModel):
+    """An officer an agency named to administer its procedures on the system (cán bộ đầu mối), with the
+    agency-administrator account the register grants them. Ended, not deleted, when the agency names another."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="focal_officers"
+    )
+    full_name = models.CharField(_("full name"), max_length=255)
+    phone = models.CharField(_("phone"), max_length=20)
+    id_number = models.CharField(_("personal identification number"), max_length=12)
+    email = models.EmailField(_("email"))
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    staff = models.ForeignKey(
+        Staff,
+        verbose_name=_("administrator account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="focal_records",
+    )
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("focal officer")
+        verbose_name_plural = _("focal officers")
+        ordering = ["agency", "full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "id_number"],
+                condition=models.Q(valid_until__isnull=True),
+                name="focal_officer_unique_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} — {self.agency}"
