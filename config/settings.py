@@ -150,6 +150,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dossiers.tasks.citizen_messages_send",
         "schedule": env.float("CITIZEN_MESSAGES_SEND_EVERY", default=30.0),
     },
+    # Reorganisations take effect on their date (dossiers/reorganisation.py); hourly, so a decision recorded for today
+    # is applied within the hour.
+    "reorganisations-apply": {"task": "dossiers.tasks.reorganisations_apply", "schedule": 3600.0},
 }
 
 # National public-service portal (Cổng Dịch vụ công quốc gia). The adapter in sync/national.py speaks its messages;

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +121,25 @@ class Dossier(TimeStampedModel):
 
     # What the public lookup shows, written when the dossier is received: the names valid at that time (agencies
     # are renamed and merged; the lookup must still show who received and handles it) and one index probe to read.
+    # Set when a reorganisation moved the open dossier to a successor agency: the competent agency it was received
+    # for, whose name the statutory forms of that time carry.
+    original_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("competent agency when received"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    original_counter = models.ForeignKey(
+        Counter,
+        verbose_name=_("receiving counter when received"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Set when a reorganisation closed the counter that received the open dossier."),
+    )
     public_receiving_agency = models.CharField(_("receiving agency (as received)"), max_length=255, blank=True)
     public_departments = ArrayField(
         models.CharField(max_length=255), verbose_name=_("handling departments (as received)"), default=list, blank=True
@@ -176,8 +196,13 @@ class Dossier(TimeStampedModel):
             ),
         ]
         constraints = [
+            # The register book is the receiving agency's: a dossier a reorganisation moved keeps its entry in the
+            # book of the agency it was received for.
             models.UniqueConstraint(
-                fields=["agency", "register_field", "register_volume", "register_number"],
+                Coalesce("original_agency", "agency"),
+                "register_field",
+                "register_volume",
+                "register_number",
                 name="dossier_unique_register_entry",
             )
         ]

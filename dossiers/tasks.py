@@ -21,3 +21,21 @@ def citizen_messages_send(ids: list[int] | None = None) -> dict[str, int]:
     all of them from the beat sweep). Safe to run twice or on several workers at once: each message is locked while
     it is sent, and a sent one is never sent again."""
     return asdict(citizen_messages_deliver(ids=ids))
+
+
+@shared_task(name="dossiers.tasks.reorganisations_apply", ignore_result=True)
+def reorganisations_apply() -> list[int]:
+    """Apply the recorded reorganisations whose effective date has come (dossiers/reorganisation.py). Each in its own
+    transaction; one applied already (by an administrator, or another worker) is skipped."""
+    from core.errors import Conflict
+
+    from .reorganisation import reorganisation_apply, reorganisations_due
+
+    applied = []
+    for pk in reorganisations_due():
+        try:
+            reorganisation_apply(reorganisation_id=pk)
+        except Conflict:
+            continue
+        applied.append(pk)
+    return applied

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -133,6 +134,11 @@ class Counter(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=255)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set when a reorganisation closes the counter: the counter that took over its open dossiers (kept flat: it
+    # always names a counter still open, or the last one).
+    successor = models.ForeignKey(
+        "self", verbose_name=_("taken over by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("reception counter")
@@ -216,3 +222,130 @@ class FocalOfficer(ValidityModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.full_name} — {self.agency}"
+
+
+# Reorganisations (docs/reorganisation.md) --------------------------------------------------------------------------
+
+
+class Reorganisation(TimeStampedModel):
+    """A decision that changes agencies (sắp xếp tổ chức bộ máy), recorded as data with its effective date and
+    applied on that date: agencies end and begin, departments move, procedures and open dossiers pass to the
+    successors. Nothing is deleted: an ended agency keeps its name, identifier and history."""
+
+    class Kind(models.TextChoices):
+        MERGE_NEW = "merge_new", _("merge agencies into a new agency")
+        MERGE_INTO = "merge_into", _("merge agencies into an existing agency that keeps its name")
+        RENAME = "rename", _("rename an agency")
+        SPLIT = "split", _("split an agency")
+        DISSOLVE = "dissolve", _("dissolve an agency")
+        MOVE_DEPARTMENT = "move_department", _("move a department to another agency")
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        APPLIED = "applied", _("applied")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    effective_date = models.DateField(_("effective date"))
+    decision = models.CharField(
+        _("decision"), max_length=255, help_text=_("Number, date and issuer of the decision, as printed.")
+    )
+    note = models.TextField(_("note"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PLANNED)
+    # Rename: the agency's new name and identifier (empty: unchanged).
+    new_name = models.CharField(_("new name"), max_length=255, blank=True)
+    new_short_name = models.CharField(_("new short name"), max_length=80, blank=True)
+    new_identifier = models.CharField(
+        _("new electronic identifier"), max_length=35, blank=True, validators=[agency_identifier_validator]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("reorganisation")
+        verbose_name_plural = _("reorganisations")
+        ordering = ["-effective_date", "-id"]
+        indexes = [models.Index(fields=["state", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.effective_date:%d/%m/%Y})"
+
+
+class Succession(models.Model):
+    """What one agency hands to another in a reorganisation. A procedure goes to the successor that names its code,
+    else to the one that receives its handling department, else to the main successor. No successor (dissolution
+    without one): the agency's procedures end with it."""
+
+    reorganisation = models.ForeignKey(
+        Reorganisation, verbose_name=_("reorganisation"), on_delete=models.CASCADE, related_name="successions"
+    )
+    predecessor = models.ForeignKey(
+        Agency, verbose_name=_("predecessor"), on_delete=models.PROTECT, related_name="successions_out"
+    )
+    successor = models.ForeignKey(
+        Agency, verbose_name=_("successor"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="successions_in",
+    )  # fmt: skip
+    main = models.BooleanField(_("main successor"), default=True, help_text=_("Takes whatever no other one takes."))
+    department_codes = ArrayField(
+        models.SlugField(max_length=40), verbose_name=_("departments taken"), default=list, blank=True
+    )
+    procedure_codes = ArrayField(
+        models.CharField(max_length=30), verbose_name=_("procedures taken"), default=list, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("succession")
+        verbose_name_plural = _("successions")
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor or '—'}"
+
+
+class DepartmentSuccession(models.Model):
+    """A department that ended or moved in a reorganisation, and the department that carries its work on."""
+
+    reorganisation = models.ForeignKey(
+        Reorganisation, verbose_name=_("reorganisation"), on_delete=models.CASCADE,
+        related_name="department_successions",
+    )  # fmt: skip
+    predecessor = models.ForeignKey(
+        Department, verbose_name=_("predecessor"), on_delete=models.PROTECT, related_name="+"
+    )
+    successor = models.ForeignKey(Department, verbose_name=_("successor"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("department succession")
+        verbose_name_plural = _("department successions")
+        constraints = [
+            models.UniqueConstraint(fields=["reorganisation", "predecessor"], name="department_succession_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor}"
+
+
+class AgencyName(models.Model):
+    """A name (and identifier) an agency had until a rename: receipts and statistics of that time print it, and
+    lookups by the old identifier still find the agency."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.CASCADE, related_name="past_names")
+    name = models.CharField(_("name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=80, blank=True)
+    identifier = models.CharField(_("electronic identifier"), max_length=35, db_index=True)
+    valid_until = models.DateField(_("valid until"))
+    reorganisation = models.ForeignKey(
+        Reorganisation, verbose_name=_("reorganisation"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("former name")
+        verbose_name_plural = _("former names")
+        ordering = ["agency", "valid_until"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (→ {self.valid_until:%d/%m/%Y})"

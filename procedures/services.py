@@ -4,17 +4,20 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
 from organizations.models import Agency, Counter, Staff
+from organizations.reorganisation import Change
 from organizations.services import LoadReport
 
 from . import eforms
@@ -245,3 +248,115 @@ def eforms_load_demo(*, overwrite: bool = False) -> int:
         procedure.save(update_fields=["form_schema", "updated_at"])
         count += 1
     return count
+
+
+# Reorganisations (docs/reorganisation.md): competences and reception counters follow the agencies.
+
+
+@dataclass
+class Move:
+    """A procedure that passed from one agency to another (``to`` None: it ended with its agency)."""
+
+    procedure_id: int
+    source: int
+    to: int | None
+    already: bool = False  # the successor was already competent for it
+
+
+def counters_succeed(*, change: Change) -> dict[int, int]:
+    """Reception counters of the ended agencies close and are taken over by their main successor's reception counter
+    (created when a new agency has none: its own for a commune, one at the provincial service centre otherwise).
+    Returns {closed counter: successor counter}."""
+    receiving = reception_counters()
+    taken: dict[int, int] = {}
+    for predecessor_id in sorted(change.ended):
+        own = list(Counter.objects.filter(agency_id=predecessor_id, is_active=True))
+        at_centre = receiving.get(predecessor_id)
+        closing = {c.pk: c for c in own}
+        if at_centre is not None and at_centre.is_active:
+            closing[at_centre.pk] = at_centre
+        successor_id = change.main.get(predecessor_id)
+        successor_counter = None
+        if successor_id is not None:
+            successor_counter = receiving.get(successor_id) or _reception_counter_create(successor_id)
+            receiving[successor_id] = successor_counter
+        for counter in closing.values():
+            if successor_counter is not None and counter.pk == successor_counter.pk:
+                continue
+            counter.is_active = False
+            counter.successor = successor_counter
+            counter.save(update_fields=["is_active", "successor", "updated_at"])
+            if successor_counter is not None:
+                taken[counter.pk] = successor_counter.pk
+                # Kept flat: counters that an earlier reorganisation gave to this one now point to its successor.
+                Counter.objects.filter(successor=counter).update(successor=successor_counter)
+    return taken
+
+
+def _reception_counter_create(agency_id: int) -> Counter:
+    agency = Agency.objects.get(pk=agency_id)
+    label = agency.short_name or agency.name
+    if agency.level == Agency.Level.COMMUNE:
+        counter, _created = Counter.objects.get_or_create(
+            agency=agency, code=COUNTER, defaults={"name": _("One-stop desk of %(agency)s") % {"agency": label}}
+        )
+        return counter
+    centre = Agency.objects.get(key=SERVICE_CENTRE)
+    counter, _created = Counter.objects.get_or_create(
+        agency=centre, code=agency.key, defaults={"name": _("Counter of %(agency)s") % {"agency": label}}
+    )
+    return counter
+
+
+def competences_succeed(*, change: Change) -> list[Move]:
+    """Each competence of a predecessor goes to the successor that names the procedure, else to the one that took
+    its handling department, else to the main successor; the old competence ends on the effective date (history),
+    the successor's begins then, received at the successor's reception counter."""
+    reorganisation = change.reorganisation
+    day = reorganisation.effective_date
+    receiving = reception_counters()
+    moves: list[Move] = []
+    by_predecessor: dict[int, list] = {}  # type: ignore[type-arg]
+    for succession in change.successions:
+        by_predecessor.setdefault(succession.predecessor_id, []).append(succession)
+    for predecessor_id, group in by_predecessor.items():
+        ends = predecessor_id in change.ended
+        competences = (
+            Competence.objects.select_for_update()
+            .filter(agency_id=predecessor_id)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=day))
+            .select_related("procedure")
+        )
+        for competence in competences:
+            named = next((s for s in group if competence.procedure.code in s.procedure_codes), None)
+            to: int | None
+            if named is not None:
+                to = named.successor_id
+            elif (predecessor_id, competence.department_kind) in change.kinds:
+                to = change.kinds[(predecessor_id, competence.department_kind)]
+            elif ends:
+                to = change.main.get(predecessor_id)
+            else:
+                continue
+            if to == predecessor_id:
+                continue
+            competence.valid_until = day
+            competence.save(update_fields=["valid_until"])
+            if to is None:
+                moves.append(Move(competence.procedure_id, predecessor_id, None))
+                continue
+            successor, created = Competence.objects.get_or_create(
+                procedure_id=competence.procedure_id,
+                agency_id=to,
+                defaults={"department_kind": competence.department_kind, "valid_from": day},
+            )
+            already = not created and (successor.valid_until is None or successor.valid_until > day)
+            if not created and not already:
+                successor.valid_until = None
+                successor.valid_from = min(successor.valid_from, day)
+                successor.save(update_fields=["valid_until", "valid_from"])
+            if to not in receiving:
+                receiving[to] = _reception_counter_create(to)
+            successor.counters.add(receiving[to])
+            moves.append(Move(competence.procedure_id, predecessor_id, to, already=already))
+    return moves

@@ -27,6 +27,7 @@ from weasyprint.text.fonts import FontConfiguration
 from dossiers.models import INTERNAL_ACTIONS, Delivery, Dossier, Event, Notice
 from dossiers.selectors import events_of
 from organizations.models import Agency, Staff
+from organizations.selectors import agency_name_on
 from procedures.models import Field
 
 # Legal time of the forms: a receipt printed for an officer whose browser sits elsewhere still shows Vietnam time.
@@ -149,11 +150,18 @@ def _place_date(agency: Agency, value: dt.datetime | dt.date | None) -> str:
     }
 
 
-def _header(agency: Agency, *, number: str = "", date: dt.datetime | dt.date | None = None) -> dict[str, str]:
-    """The agency block (its superior on top, the agency in bold) and the national motto block."""
+def _header(
+    agency: Agency, *, number: str = "", date: dt.datetime | dt.date | None = None, historical: bool = False
+) -> dict[str, str]:
+    """The agency block (its superior on top, the agency in bold) and the national motto block. ``historical``: the
+    agency's name on ``date`` (a form of that day is printed again as it was, after a rename)."""
+    name = agency.name
+    if historical and date is not None:
+        day = timezone.localdate(date, VIETNAM) if isinstance(date, dt.datetime) else date
+        name, _identifier = agency_name_on(agency=agency, day=day)
     return {
         "superior": agency.parent.name if agency.parent_id else "",  # type: ignore[union-attr]
-        "agency": agency.name,
+        "agency": name,
         "number": number,
         "place_date": _place_date(agency, date),
     }
@@ -177,6 +185,8 @@ def _duration(dossier: Dossier) -> str:
 
 
 def _receiving_unit(dossier: Dossier) -> str:
+    if dossier.original_counter_id:  # received at a counter a reorganisation closed since
+        return dossier.original_counter.name  # type: ignore[union-attr]
     if dossier.counter_id:
         return dossier.counter.name  # type: ignore[union-attr]
     return _("The one-stop counter")
@@ -238,7 +248,10 @@ def _form1_context(dossier: Dossier) -> dict[str, Any]:
         number = f"{dossier.register_number}/{dossier.register_volume}"
     return {
         "dossier": dossier,
-        "header": _header(dossier.agency, number=number, date=dossier.received_at),
+        # The agency it was received for, as named that day (a reorganisation may have moved or renamed it since).
+        "header": _header(
+            dossier.original_agency or dossier.agency, number=number, date=dossier.received_at, historical=True
+        ),
         "qr": _qr(dossier),
         "receiving_unit": _receiving_unit(dossier),
         "applicant": _applicant(dossier),
@@ -272,7 +285,7 @@ def _reasons(text: str) -> list[str]:
 def _form3_context(dossier: Dossier) -> dict[str, Any]:
     return {
         "dossier": dossier,
-        "header": _header(dossier.agency, date=dossier.received_at),
+        "header": _header(dossier.original_agency or dossier.agency, date=dossier.received_at, historical=True),
         "qr": _qr(dossier),
         "receiving_unit": _receiving_unit(dossier),
         "applicant": _applicant(dossier),

@@ -304,7 +304,7 @@ def test_form1_queries(dossier, django_assert_num_queries):
     fetched = Dossier.objects.select_related(
         "procedure", "agency__parent", "agency__unit", "counter", "received_by"
     ).get(pk=dossier.pk)
-    with django_assert_num_queries(2):  # its documents and its fees, however many
+    with django_assert_num_queries(3):  # its documents and its fees, however many, and the agency's former names
         receipts.form1_html(dossier=fetched)
 
 

@@ -171,3 +171,57 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class ChecklistItem(TimeStampedModel):
+    """A procedure whose internal workflow an agency must (re)configure after a reorganisation (DOMAIN.md, the three
+    cases): every procedure of a new agency; the procedures moved into an agency that keeps its name; the procedures
+    whose handling department changed. Shown to the agency's administrators until a version is published."""
+
+    class Reason(models.TextChoices):
+        NEW_AGENCY = "new_agency", _("new agency: every procedure is configured")
+        MOVED_IN = "moved_in", _("procedure moved in from another agency")
+        DEPARTMENT_CHANGED = "department_changed", _("the handling department changed")
+
+    reorganisation = models.ForeignKey(
+        "organizations.Reorganisation",
+        verbose_name=_("reorganisation"),
+        on_delete=models.CASCADE,
+        related_name="checklist_items",
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="checklist")
+    procedure = models.ForeignKey(Procedure, verbose_name=_("procedure"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    source_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("former agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Where the procedure was handled before: its workflow can be copied."),
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    version = models.ForeignKey(
+        Version, verbose_name=_("published version"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("workflow checklist item")
+        verbose_name_plural = _("workflow checklist items")
+        ordering = ["agency", "done_at", "procedure__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reorganisation", "agency", "procedure"], name="checklist_item_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "procedure"], condition=models.Q(done_at__isnull=True),
+                                name="checklist_open")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.procedure_id} {self.reason}"

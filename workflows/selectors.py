@@ -1,6 +1,6 @@
 """Reads on workflow definitions."""
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -8,7 +8,7 @@ from core.errors import NotFound
 from organizations.models import Agency, Department, Role, Staff
 from procedures.models import Competence
 
-from .models import Step, Version, Workflow
+from .models import ChecklistItem, Step, Version, Workflow
 
 
 def published_version(*, procedure_id: int, agency_id: int) -> Version | None:
@@ -112,3 +112,23 @@ def apply_targets(*, version: Version) -> list[Agency]:
         .only("pk", "name", "level")
         .order_by("level", "name")
     )
+
+
+def checklist_for(*, actor: Staff, agency_id: int | None = None, open_only: bool = False) -> QuerySet[ChecklistItem]:
+    """The reorganisation checklist items an administrator sees: their agency's (a province administrator: every
+    agency's, or ``agency_id``'s), open ones first."""
+    items = ChecklistItem.objects.filter(**_scope(actor))
+    if agency_id is not None:
+        items = items.filter(agency_id=agency_id)
+    if open_only:
+        items = items.filter(done_at__isnull=True)
+    return items.select_related("procedure", "agency", "source_agency", "reorganisation", "version").order_by(
+        F("done_at").asc(nulls_first=True), "agency__name", "procedure__name"
+    )
+
+
+def checklist_open_count(*, actor: Staff) -> int:
+    """How many checklist items wait for the administrator (the banner on the back office's home page)."""
+    if actor.role not in (Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN):
+        return 0
+    return ChecklistItem.objects.filter(**_scope(actor), done_at__isnull=True).count()

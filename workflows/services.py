@@ -4,18 +4,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import models, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.calendar import WorkingHours
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from organizations.models import Agency, Department, Role, Staff
-from procedures.models import Procedure
+from organizations.models import Agency, Department, DepartmentSuccession, Role, Staff
+from organizations.reorganisation import Change
+from procedures.models import Competence, Procedure
+from procedures.services import Move
 
 from . import graph
-from .models import CONFIGURABLE_ACTIONS, Action, Step, Version, Workflow
+from .models import CONFIGURABLE_ACTIONS, Action, ChecklistItem, Step, Version, Workflow
 
 DESIGNER_ROLES = {Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
 STEP_FIELDS = ("key", "name", "kind", "agency_id", "department_id", "role", "budget", "budget_unit",
@@ -51,14 +53,18 @@ def version_check(*, version: Version) -> graph.Check:
     )
 
 
-def _copy_steps(source: Version, target: Version, *, agency: Agency | None = None) -> list[str]:
+def _copy_steps(
+    source: Version, target: Version, *, agency: Agency | None = None, departments: dict[int, int] | None = None
+) -> list[str]:
     """Copy ``source``'s steps into ``target``. With ``agency``, the steps of the source's own agency are bound to
-    ``agency`` and to its department of the same kind; a missing kind is reported (the step keeps no department)."""
+    ``agency`` and to the department ``departments`` maps theirs to (a reorganisation's successions), else to its
+    department of the same kind; a missing kind is reported (the step keeps no department)."""
     problems: list[str] = []
-    departments: dict[str, Department] = {}
+    by_kind: dict[str, Department] = {}
+    mapped = departments or {}
     if agency is not None:
         today = timezone.localdate()
-        departments = {d.kind: d for d in Department.objects.filter(agency=agency).valid_on(today)}
+        by_kind = {d.kind: d for d in Department.objects.filter(agency=agency).valid_on(today)}
     own = source.workflow.agency_id
     copies = []
     for s in source.steps.select_related("department").order_by("position"):
@@ -66,7 +72,11 @@ def _copy_steps(source: Version, target: Version, *, agency: Agency | None = Non
         if agency is not None and s.agency_id == own:
             values["agency_id"] = agency.pk
             if s.department_id is not None:
-                match = departments.get(s.department.kind)
+                match = by_kind.get(s.department.kind)
+                if mapped.get(s.department_id) is not None:
+                    values["department_id"] = mapped[s.department_id]
+                    copies.append(Step(version=target, position=s.position, **values))
+                    continue
                 values["department_id"] = match.pk if match else None
                 if match is None:
                     problems.append(
@@ -246,6 +256,10 @@ def version_publish(*, actor: Staff, version_id: int, now: dt.datetime | None = 
     version.published_at = now
     version.published_by = actor.user
     version.save(update_fields=["state", "published_at", "published_by", "updated_at"])
+    # A published workflow is what the reorganisation checklist asks for.
+    ChecklistItem.objects.filter(
+        agency_id=version.workflow.agency_id, procedure_id=version.workflow.procedure_id, done_at__isnull=True
+    ).update(done_at=now, done_by=actor.user, version=version, updated_at=now)
     return result
 
 
@@ -287,4 +301,152 @@ def workflow_apply(*, actor: Staff, source_id: int, agencies: list[Agency], publ
             report.drafts[agency.name] = list(exc.detail.get("errors", [])) if isinstance(exc.detail, dict) else []
         else:
             report.published.append(agency.name)
+    return report
+
+
+# Reorganisations (docs/reorganisation.md) ---------------------------------------------------------------------
+
+
+def checklist_build(*, change: Change, moves: list[Move]) -> list[ChecklistItem]:
+    """The procedures whose workflow each affected agency must (re)configure, by the three cases of the province's
+    letters: (a) every procedure of an agency that begins with the reorganisation; (b) the procedures moved into an
+    agency that keeps its name; (b, c) the procedures whose workflow uses a department that ended or moved."""
+    reorganisation = change.reorganisation
+    day = reorganisation.effective_date
+    wanted: dict[tuple[int, int], tuple[str, int | None]] = {}
+    source_of = {(m.to, m.procedure_id): m.source for m in moves if m.to is not None}
+    for agency_id in change.begun:
+        for procedure_id in (
+            Competence.objects.filter(agency_id=agency_id)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=day))
+            .values_list("procedure_id", flat=True)
+        ):
+            wanted[(agency_id, procedure_id)] = (
+                ChecklistItem.Reason.NEW_AGENCY,
+                source_of.get((agency_id, procedure_id)),
+            )
+    for move in moves:
+        if move.to is None or move.already or (move.to, move.procedure_id) in wanted:
+            continue
+        wanted[(move.to, move.procedure_id)] = (ChecklistItem.Reason.MOVED_IN, move.source)
+    if change.departments:
+        # Published workflows of agencies still competent whose steps use a department that is gone.
+        affected = (
+            Step.objects.filter(version__state=Version.State.PUBLISHED, department_id__in=list(change.departments))
+            .values_list("version__workflow__agency_id", "version__workflow__procedure_id")
+            .distinct()
+        )
+        for agency_id, procedure_id in affected:
+            agency_id = change.agency_after(agency_id)
+            if (agency_id, procedure_id) in wanted:
+                continue
+            competent = (
+                Competence.objects.filter(agency_id=agency_id, procedure_id=procedure_id)
+                .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=day))
+                .exists()
+            )
+            if competent:
+                wanted[(agency_id, procedure_id)] = (ChecklistItem.Reason.DEPARTMENT_CHANGED, None)
+    items = [
+        ChecklistItem(
+            reorganisation=reorganisation,
+            agency_id=agency_id,
+            procedure_id=procedure_id,
+            reason=reason,
+            source_agency_id=source,
+        )
+        for (agency_id, procedure_id), (reason, source) in sorted(wanted.items())
+    ]
+    return ChecklistItem.objects.bulk_create(items, ignore_conflicts=True)
+
+
+def version_carry(*, version: Version, agency_id: int, change: Change, now: dt.datetime) -> Version:
+    """A copy of ``version`` in the workflow of the same procedure in ``agency_id``, its steps bound to the successor
+    agencies and departments, for the dossiers that were running on it: they finish on the steps they started with.
+    It is never published (retired at birth), so new dossiers wait for the agency's own configuration."""
+    workflow, _created = Workflow.objects.get_or_create(procedure_id=version.workflow.procedure_id, agency_id=agency_id)
+    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    carried = Version.objects.create(
+        workflow=workflow,
+        number=(workflow.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
+        based_on=version,
+        state=Version.State.RETIRED,
+        retired_at=now,
+    )
+    steps = []
+    for s in version.steps.order_by("position"):
+        values = {f: getattr(s, f) for f in STEP_FIELDS}
+        values["agency_id"] = change.agency_after(s.agency_id)
+        if s.department_id in change.departments:
+            values["department_id"] = change.departments[s.department_id]
+            values["agency_id"] = Department.objects.values_list("agency_id", flat=True).get(pk=values["department_id"])
+        steps.append(Step(version=carried, position=s.position, **values))
+    Step.objects.bulk_create(steps)
+    return carried
+
+
+def version_needs_carrying(*, version_id: int, change: Change) -> bool:
+    return (
+        Step.objects.filter(version_id=version_id)
+        .filter(Q(agency_id__in=change.ended) | Q(department_id__in=list(change.departments)))
+        .exists()
+    )
+
+
+@dataclass
+class CopyReport:
+    drafts: list[Version] = field(default_factory=list)
+    published: list[Version] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)  # procedure name → why it stayed a draft
+
+
+def _source_version(item: ChecklistItem) -> Version | None:
+    """The former agency's workflow of the procedure: its published version, else the last one it had."""
+    return (
+        Version.objects.filter(workflow__procedure_id=item.procedure_id, workflow__agency_id=item.source_agency_id)
+        .exclude(state=Version.State.DRAFT)
+        .order_by(models.Case(models.When(state=Version.State.PUBLISHED, then=0), default=1), "-number")
+        .first()
+    )
+
+
+@transaction.atomic
+def checklist_copy(
+    *, actor: Staff, agency: Agency, item_ids: list[int] | None = None, publish: bool = False
+) -> CopyReport:
+    """Bulk tool: for the open checklist items of ``agency`` (or those chosen), copy the former agency's workflow
+    into a draft of this agency, its departments remapped (the reorganisation's department successions first, then a
+    department of the same kind); with ``publish``, publish each draft that passes the check."""
+    check_designer(actor=actor, agency=agency)
+    items = ChecklistItem.objects.filter(agency=agency, done_at__isnull=True).select_related("procedure")
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    report = CopyReport()
+    for item in items:
+        source = _source_version(item) if item.source_agency_id else None
+        if source is None:
+            report.problems[item.procedure.name] = [_("The former agency had no workflow for it: configure it here.")]
+            continue
+        workflow, _created = Workflow.objects.get_or_create(procedure_id=item.procedure_id, agency=agency)
+        workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        workflow.versions.filter(state=Version.State.DRAFT).delete()
+        draft = _new_draft(workflow, based_on=source)
+        remap = dict(
+            DepartmentSuccession.objects.filter(
+                reorganisation_id=item.reorganisation_id, successor__agency=agency
+            ).values_list("predecessor_id", "successor_id")
+        )
+        problems = _copy_steps(source, draft, agency=agency, departments=remap)
+        report.drafts.append(draft)
+        if problems:
+            report.problems[item.procedure.name] = problems
+            continue
+        if publish:
+            try:
+                version_publish(actor=actor, version_id=draft.pk)
+            except ValidationFailed as exc:
+                errors = exc.detail.get("errors", []) if isinstance(exc.detail, dict) else []
+                report.problems[item.procedure.name] = [str(e) for e in errors]
+            else:
+                report.published.append(draft)
     return report
