@@ -22,6 +22,7 @@ from core.outbox import outbox_write
 from core.ratelimit import hit
 from core.selectors import calendar_for
 from organizations.models import AdministrativeUnit, Agency, Role, Staff
+from organizations.selectors import agency_current
 from procedures.models import Competence, Procedure
 from workflows import graph
 from workflows.models import Step
@@ -249,6 +250,9 @@ def _validate(intake: Intake, *, refusing: bool) -> tuple[Procedure, Competence,
     competence = None
     if intake.agency_identifier:
         competence = competences.filter(agency__identifier=intake.agency_identifier).first()
+        if competence is None and (current := agency_current(identifier=intake.agency_identifier)) is not None:
+            # A former identifier (renamed or merged agency) still finds the agency that carries its work on.
+            competence = competences.filter(agency=current).first()
         if competence is None:
             errors["agency"] = _("This agency is not competent for the procedure.")
     else:

@@ -356,6 +356,12 @@ def agencies_apply(*, reorganisation: Reorganisation) -> Change:
     kinds_of: dict[int, dict[str, Department]] = {}
 
     def department_of(agency: Agency, template: Department) -> Department:
+        if not ends:
+            # A department that moves keeps its identity in its new agency, beside any of the same kind there.
+            return Department.objects.create(
+                agency=agency, code=_free_code(agency, template.code), kind=template.kind, name=template.name,
+                valid_from=day,
+            )  # fmt: skip
         if agency.pk not in kinds_of:
             kinds_of[agency.pk] = {
                 d.kind: d for d in Department.objects.filter(agency=agency).filter(_valid_after(day))

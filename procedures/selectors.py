@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.text import words
+from organizations.selectors import agency_current
 
 from .models import Competence, Component, Field, Procedure
 
@@ -35,7 +36,9 @@ def procedure_search(
     if not include_closed:
         qs = qs.published()
     if agency:
-        qs = qs.filter(competences__agency__identifier=agency)
+        # A former identifier (renamed or merged agency) finds the procedures of the agency that carries them on.
+        current = agency_current(identifier=agency)
+        qs = qs.filter(competences__agency=current) if current else qs.none()
     if field:
         qs = qs.filter(field__code=field)
     if level:

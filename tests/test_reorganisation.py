@@ -16,7 +16,15 @@ from dossiers.online import dossier_accept_online
 from dossiers.reorganisation import reorganisation_apply, reorganisations_due
 from dossiers.services import dossier_receive, dossier_refuse_at_intake
 from organizations.models import Agency, AgencyName, Counter, Department, Reorganisation, Role, Staff
-from organizations.reorganisation import NewAgency, Part, merge_record, rename_record, split_record
+from organizations.reorganisation import (
+    NewAgency,
+    Part,
+    department_move_record,
+    dissolve_record,
+    merge_record,
+    rename_record,
+    split_record,
+)
 from organizations.selectors import agency_current, agency_name_on
 from procedures.models import Competence
 from workflows.models import ChecklistItem, Version
@@ -270,7 +278,9 @@ def test_the_new_agency_gets_its_checklist_and_copies_the_old_workflows(merged):
             checklist_copy(actor=other_admin, agency=new)
         # A new dossier of the new agency carries the new identifier.
         counter = Staff.objects.get(pk=merged["people_a"]["counter"].pk)
-        fresh = dossier_receive(officer=counter, intake=intake(agency=new), now=dt.datetime(2026, 11, 10, 9, 0, tzinfo=VN))
+        fresh = dossier_receive(
+            officer=counter, intake=intake(agency=new), now=dt.datetime(2026, 11, 10, 9, 0, tzinfo=VN)
+        )
     assert fresh.code.startswith("000.99.30.H01-261110-") and fresh.workflow_version == version
 
 
@@ -357,8 +367,74 @@ def test_split_sends_each_procedure_with_its_department(db):  # type: ignore[no-
     moved = Competence.objects.filter(agency=source, valid_until=EFFECTIVE)
     for competence in moved:
         expected = second if competence.department_kind == kind else first
-        assert Competence.objects.valid_on(EFFECTIVE).filter(
-            agency=expected, procedure_id=competence.procedure_id
-        ).exists(), competence.procedure_id
+        assert (
+            Competence.objects.valid_on(EFFECTIVE)
+            .filter(agency=expected, procedure_id=competence.procedure_id)
+            .exists()
+        ), competence.procedure_id
     assert not Competence.objects.valid_on(EFFECTIVE).filter(agency=source).exists()
     assert not Department.objects.filter(Q(agency=source), Q(valid_until__isnull=True)).exists()
+
+
+def test_a_moved_department_takes_its_procedures_officers_and_open_dossiers(db):  # type: ignore[no-untyped-def]
+    from workflows.standard import standard_workflows_publish
+
+    source, to = Agency.objects.get(key="syt"), Agency.objects.get(key="snv")
+    moving = Department.objects.get(agency=source, code="bao_tro_xa_hoi")
+    # One of the source's procedures is handled by the department that moves.
+    competence = Competence.objects.filter(agency=source).select_related("procedure").first()
+    Competence.objects.filter(pk=competence.pk).update(department_kind=moving.kind)
+    procedure = competence.procedure
+    standard_workflows_publish(procedure=procedure, agency=source)
+    counter = Counter.objects.get(agency__key="ttpvhcc", code="syt")
+    desk = staff("mc.syt", role=Role.ONE_STOP_OFFICER, agency_key="ttpvhcc", counter=counter)
+    specialist = staff("cv.btxh", role=Role.SPECIALIST, agency_key="syt", department=moving)
+    with time_machine.travel(MONDAY, tick=False):
+        dossier = dossier_receive(officer=desk, intake=intake(procedure_code=procedure.code, agency=source), now=MONDAY)
+    act(desk, dossier, "forward", MONDAY + dt.timedelta(minutes=5))
+    dossier.refresh_from_db()
+    assert dossier.current_task.department == moving
+    act(specialist, dossier, "claim", MONDAY + dt.timedelta(minutes=10))
+    due = Task.objects.get(pk=Dossier.objects.get(pk=dossier.pk).current_task_id).due_at
+    reorganisation = department_move_record(department=moving, to=to, effective_date=EFFECTIVE, decision="QĐ 5/QĐ-UBND")
+    reorganisation_apply(reorganisation_id=reorganisation.pk, now=APPLIED)
+    moving.refresh_from_db()
+    new_department = Department.objects.get(agency=to, valid_from=EFFECTIVE, kind=moving.kind)
+    assert moving.valid_until == EFFECTIVE and new_department.name == moving.name
+    source.refresh_from_db()
+    assert source.valid_until is None  # the agency itself carries on
+    assert Competence.objects.valid_on(EFFECTIVE).filter(agency=to, procedure=procedure).exists()
+    assert not Competence.objects.valid_on(EFFECTIVE).filter(agency=source, procedure=procedure).exists()
+    dossier = Dossier.objects.get(pk=dossier.pk)
+    assert dossier.agency == to and dossier.original_agency == source
+    task = dossier.current_task
+    assert task.department == new_department and task.due_at == due
+    specialist.refresh_from_db()
+    assert specialist.agency == to and specialist.department == new_department
+    assert task.assignee == specialist  # the officer moved with the department: the task stays theirs
+    item = ChecklistItem.objects.get(agency=to, procedure=procedure)
+    assert item.reason == ChecklistItem.Reason.MOVED_IN and item.source_agency == source
+
+
+def test_dissolving_an_agency_with_open_dossiers_and_no_successor_changes_nothing(db):  # type: ignore[no-untyped-def]
+    people_a = people_of(A, "a")
+    open_one = receive(people_a, A, MONDAY)
+    reorganisation = dissolve_record(
+        agency=Agency.objects.get(key=A), effective_date=EFFECTIVE, decision="QĐ 6/QĐ-UBND"
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        reorganisation_apply(reorganisation_id=reorganisation.pk, now=APPLIED)
+    assert open_one.code in caught.value.message
+    assert Agency.objects.get(key=A).valid_until is None
+    assert Competence.objects.valid_on(EFFECTIVE).filter(agency__key=A).exists()
+    assert Reorganisation.objects.get(pk=reorganisation.pk).state == Reorganisation.State.PLANNED
+    assert Dossier.objects.get(pk=open_one.pk).agency.key == A
+
+
+def test_a_former_identifier_still_receives_for_the_successor(merged):  # type: ignore[no-untyped-def]
+    old_a = Agency.objects.get(key=A)
+    counter = Staff.objects.get(pk=merged["people_a"]["counter"].pk)
+    at = dt.datetime(2026, 11, 10, 9, 0, tzinfo=VN)
+    with time_machine.travel(at, tick=False):
+        dossier = dossier_receive(officer=counter, intake=intake(agency=old_a), now=at)
+    assert dossier.agency.key == "ubnd_lx_moi" and dossier.code.startswith("000.99.30.H01-")
