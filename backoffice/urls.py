@@ -59,4 +59,6 @@ urlpatterns = [
     path("", include("backoffice.online")),
     path("", include("backoffice.eforms")),
     path("", include("backoffice.pakn")),
+    path("", include("backoffice.focal")),  # the register of focal officers (backoffice/focal.py)
+    path("", include("backoffice.stats")),
 ]

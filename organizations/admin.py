@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AdministrativeUnit, Agency, Counter, Department, Role, Staff
+from .models import AdministrativeUnit, Agency, Counter, Department, FocalOfficer, Role, Staff
 
 
 class AgencyScopedAdmin(admin.ModelAdmin):
@@ -78,3 +78,22 @@ class StaffAdmin(AgencyScopedAdmin):
     @admin.display(description=_("full name"))
     def full_name(self, obj: Staff) -> str:
         return obj.user.get_full_name()
+
+
+@admin.register(FocalOfficer)
+class FocalOfficerAdmin(AgencyScopedAdmin):
+    """Read only: the register is kept on the back-office page (/mot-cua/can-bo-dau-moi/), whose services grant and
+    revoke the officers' accounts with each record."""
+
+    list_display = ["full_name", "agency", "title", "phone", "email", "staff", "valid_from", "valid_until"]
+    list_filter = [("valid_until", admin.EmptyFieldListFilter), "agency__level"]
+    search_fields = ["full_name", "=id_number", "email", "phone", "agency__name", "agency__identifier"]
+    list_select_related = ["agency", "staff__user"]
+    readonly_fields = ["agency", "full_name", "phone", "id_number", "email", "title", "staff", "valid_from",
+                       "valid_until", "created_at", "updated_at"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

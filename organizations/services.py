@@ -4,19 +4,25 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType, Ward
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity import personal_id_errors
 
-from .models import AdministrativeUnit, Agency, Counter, Department, Role, Staff
+from .models import AdministrativeUnit, Agency, Counter, Department, FocalOfficer, Role, Staff
+from .sheets import Column, RowError, sheet_read
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REFORM_DATE = dt.date(2025, 7, 1)
@@ -290,3 +296,349 @@ def demo_staff_load(*, password: str) -> list[Staff]:
         )
         for row in rows
     ]
+
+
+# ---- Focal officers (cán bộ đầu mối) ---------------------------------------------------------------------------
+# Each agency names the officers who administer its procedures on the system; the register grants each of them an
+# agency-administrator account (docs/focal-officers.md). A record is ended, never deleted.
+
+# The columns of the register's spreadsheet (organizations/data/focal_officers_sample.csv).
+FOCAL_COLUMNS = (
+    Column("full_name", "Họ và tên", ("Họ tên", "Họ và tên cán bộ", "Tên cán bộ")),
+    Column("phone", "Số điện thoại", ("Điện thoại", "SĐT", "Số ĐT", "Điện thoại di động")),
+    Column(
+        "id_number",
+        "Số định danh cá nhân",
+        ("CCCD", "Số CCCD", "Số định danh", "Căn cước công dân", "Số căn cước công dân", "Số căn cước", "Căn cước"),
+        digits=12,
+    ),
+    Column("email", "Email", ("E-mail", "Thư điện tử", "Địa chỉ email", "Địa chỉ thư điện tử")),
+    Column("title", "Chức vụ", ("Chức danh",)),
+    Column("agency", "Mã định danh cơ quan", ("Mã cơ quan", "Mã định danh", "Mã định danh điện tử cơ quan")),
+)
+FOCAL_REQUIRED = ("full_name", "phone", "id_number", "email")
+_FOCAL_ORDER = {"agency": 0, "full_name": 1, "phone": 2, "id_number": 3, "email": 4, "title": 5}
+
+
+@dataclass
+class FocalImportReport:
+    """What an import did: officers added and updated, or (nothing written) every problem of the sheet."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def focal_may_administer(*, actor: Staff, agency: Agency) -> bool:
+    """Province administrators keep every agency's register, an agency administrator their own agency's."""
+    return actor.role == Role.PROVINCE_ADMIN or (actor.role == Role.AGENCY_ADMIN and actor.agency_id == agency.pk)
+
+
+def _focal_permission(*, by: Staff, agency: Agency) -> None:
+    if not focal_may_administer(actor=by, agency=agency):
+        raise PermissionDenied(
+            _("Only the province administrators and the agency's own administrators keep its focal officers.")
+        )
+
+
+def _focal_phone(text: str) -> tuple[str, str]:
+    """'+84 912 345 678' -> ('0912345678', ''); otherwise the text and what is wrong with it."""
+    try:
+        number = phonenumbers.parse(text, "VN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number_for_region(number, "VN"):
+        return text, _("Enter a Vietnamese phone number (e.g. 0912 345 678 or 0296 3852 222).")
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit()), ""
+
+
+def _max_length(model, name: str) -> int:  # type: ignore[no-untyped-def]
+    return model._meta.get_field(name).max_length  # type: ignore[no-any-return]
+
+
+def focal_officer_clean(
+    *, full_name: str, phone: str, id_number: str, email: str, title: str = ""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The officer's details normalised, and a message per field that is wrong (none when all are right)."""
+    values = {
+        "full_name": " ".join(full_name.split()),
+        "phone": phone.strip(),
+        "id_number": "".join(id_number.split()),
+        "email": email.strip(),
+        "title": " ".join(title.split()),
+    }
+    errors: dict[str, str] = {}
+    if not values["full_name"]:
+        errors["full_name"] = _("Enter the officer's full name.")
+    elif len(values["full_name"]) > _max_length(FocalOfficer, "full_name"):
+        errors["full_name"] = _("The name is too long.")
+    if not values["phone"]:
+        errors["phone"] = _("Enter the officer's phone number.")
+    else:
+        values["phone"], problem = _focal_phone(values["phone"])
+        if problem:
+            errors["phone"] = problem
+    if not values["id_number"]:
+        errors["id_number"] = _("Enter the officer's personal identification number.")
+    elif problems := personal_id_errors(values["id_number"]):
+        errors["id_number"] = problems[0]
+    if not values["email"]:
+        errors["email"] = _("Enter the officer's email address.")
+    else:
+        try:
+            validate_email(values["email"])
+        except DjangoValidationError:
+            errors["email"] = _("Enter a valid email address.")
+        else:
+            if len(values["email"]) > _max_length(get_user_model(), "username"):
+                errors["email"] = _("The email address is too long to serve as a user name.")
+    if len(values["title"]) > _max_length(FocalOfficer, "title"):
+        errors["title"] = _("The job title is too long.")
+    return values, errors
+
+
+def _focal_group() -> Group:
+    # roles_sync() runs on every deployment (seed); it is called here only when the group is missing.
+    return Group.objects.filter(name=Role.AGENCY_ADMIN).first() or roles_sync()[Role.AGENCY_ADMIN]
+
+
+def _focal_user_set(user, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    first, _sep, last = values["full_name"].rpartition(" ")
+    user.first_name, user.last_name = (first, last) if first else ("", values["full_name"])
+    user.email = values["email"]
+    user.is_staff = True
+    user.is_active = True
+
+
+def _focal_refusal(*, staff: Staff | None, username: str, agency: Agency, id_number: str) -> str:
+    """Why an existing account cannot be the officer's (empty: it can). Someone else's account is never re-pointed:
+    not a staff account, another agency's, another role's, or the account of another current focal officer."""
+    if staff is None:
+        return _("The account “%(username)s” exists but is not a staff account; it is left as it is.") % {
+            "username": username
+        }
+    if staff.agency_id != agency.pk:
+        return _(
+            "The account “%(username)s” belongs to %(agency)s; an account is never moved to another agency. "
+            "Use another email address, or ask the province administrator."
+        ) % {"username": username, "agency": staff.agency.name}
+    if staff.role != Role.AGENCY_ADMIN:
+        return _(
+            "The account “%(username)s” has the role “%(role)s” in this agency; it is left as it is. "
+            "Use another email address."
+        ) % {"username": username, "role": staff.get_role_display()}
+    holder = FocalOfficer.objects.filter(staff=staff, valid_until__isnull=True).exclude(id_number=id_number).first()
+    if holder is not None:
+        return _(
+            "The account “%(username)s” is already the account of the focal officer %(name)s. "
+            "Each officer needs an email address of their own."
+        ) % {"username": username, "name": holder.full_name}
+    return ""
+
+
+def _focal_account(*, agency: Agency, values: dict[str, str], current: FocalOfficer | None) -> Staff:
+    """The officer's agency-administrator account: the record's own, else the one the email address names, else a
+    new one (user name: the email address in lower case; no usable password: docs/focal-officers.md)."""
+    User = get_user_model()
+    if current is not None and current.staff_id is not None:
+        staff: Staff | None = Staff.objects.select_related("user", "agency").get(pk=current.staff_id)
+        username = staff.user.get_username()  # type: ignore[union-attr]
+    else:
+        username = values["email"].lower()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username)
+            _focal_user_set(user, values)
+            user.set_unusable_password()
+            user.save()
+            user.groups.set([_focal_group()])
+            return Staff.objects.create(
+                user=user, agency=agency, role=Role.AGENCY_ADMIN, title=values["title"], phone=values["phone"]
+            )
+        staff = Staff.objects.select_related("user", "agency").filter(user=user).first()
+    if refusal := _focal_refusal(staff=staff, username=username, agency=agency, id_number=values["id_number"]):
+        raise ValidationFailed(_("The focal officer was not registered."), detail={"email": refusal})
+    assert staff is not None
+    _focal_user_set(staff.user, values)
+    staff.user.save()
+    staff.user.groups.add(_focal_group())
+    staff.title = values["title"] or staff.title
+    staff.phone = values["phone"]
+    staff.save(update_fields=["title", "phone", "updated_at"])
+    return staff
+
+
+def _focal_register(
+    *, agency: Agency, full_name: str, phone: str, id_number: str, email: str, title: str, by: Staff
+) -> tuple[FocalOfficer, bool]:
+    _focal_permission(by=by, agency=agency)
+    values, errors = focal_officer_clean(
+        full_name=full_name, phone=phone, id_number=id_number, email=email, title=title
+    )
+    today = timezone.localdate()
+    if agency.valid_until is not None and agency.valid_until <= today:
+        errors["agency"] = _("%(agency)s no longer exists; register the officer with the agency that succeeded it.") % {
+            "agency": agency.name
+        }
+    if errors:
+        raise ValidationFailed(_("The focal officer was not registered."), detail=errors)
+    current = (
+        FocalOfficer.objects.select_for_update()
+        .filter(agency=agency, id_number=values["id_number"], valid_until__isnull=True)
+        .first()
+    )
+    try:
+        staff = _focal_account(agency=agency, values=values, current=current)
+        if current is None:
+            officer = FocalOfficer.objects.create(
+                agency=agency,
+                full_name=values["full_name"],
+                phone=values["phone"],
+                id_number=values["id_number"],
+                email=values["email"],
+                title=values["title"],
+                staff=staff,
+                valid_from=today,
+            )
+            return officer, True
+        for name in ("full_name", "phone", "email", "title"):
+            setattr(current, name, values[name])
+        current.staff = staff
+        current.save()
+        return current, False
+    except IntegrityError as exc:  # the same officer or user name registered at the same moment elsewhere
+        raise Conflict(_("Someone registered the same officer at the same moment. Try again.")) from exc
+
+
+@transaction.atomic
+def focal_officer_register(
+    *, agency: Agency, full_name: str, phone: str, id_number: str, email: str, title: str = "", by: Staff
+) -> FocalOfficer:
+    """Register a focal officer of an agency, or update the current record of the same ID number, and grant them
+    the agency-administrator account (created if need be, re-activated if it was revoked)."""
+    officer, _created = _focal_register(
+        agency=agency, full_name=full_name, phone=phone, id_number=id_number, email=email, title=title, by=by
+    )
+    return officer
+
+
+@transaction.atomic
+def focal_officer_end(*, officer: FocalOfficer, by: Staff, on: dt.date | None = None) -> None:
+    """End a focal officer's record (valid until ``on``, today by default) and revoke their account, unless it is
+    also the account of another current record."""
+    officer = (
+        FocalOfficer.objects.select_for_update(of=("self",)).select_related("agency", "staff__user").get(pk=officer.pk)
+    )
+    _focal_permission(by=by, agency=officer.agency)
+    if officer.valid_until is not None:
+        raise Conflict(_("This focal officer's record has already ended."))
+    if officer.staff_id is not None and officer.staff_id == by.pk:
+        raise PermissionDenied(_("You cannot end your own record: ask the province administrator."))
+    today = timezone.localdate()
+    on = on or today
+    if on > today:
+        raise ValidationFailed(
+            _("The record was not ended."), detail={"on": _("The end date cannot be in the future.")}
+        )
+    if on < officer.valid_from:
+        raise ValidationFailed(
+            _("The record was not ended."),
+            detail={
+                "on": _("The end date is before the record began (%(date)s).")
+                % {"date": f"{officer.valid_from:%d/%m/%Y}"}
+            },
+        )
+    officer.valid_until = on
+    officer.save(update_fields=["valid_until", "updated_at"])
+    staff = officer.staff
+    if staff is not None and not FocalOfficer.objects.filter(staff=staff, valid_until__isnull=True).exists():
+        # Deactivated, not deleted: the account's history (dossiers, designs) stays, and its sessions stop working.
+        staff.user.is_active = False
+        staff.user.save(update_fields=["is_active"])
+
+
+class _RollBack(Exception):
+    pass
+
+
+def _focal_row_agency(
+    *, cells: dict[str, str], agency: Agency | None, agencies: dict[str, Agency]
+) -> tuple[Agency | None, str]:
+    code = cells.get("agency", "").upper()
+    if agency is not None:
+        if code and code != agency.identifier:
+            return None, _("This row is for the agency %(code)s; the sheet is being imported for %(agency)s.") % {
+                "code": code,
+                "agency": agency.identifier,
+            }
+        return agency, ""
+    if not code:
+        return None, _("Enter the agency's electronic identifier.")
+    if code not in agencies:
+        return None, _("No agency has the identifier “%(identifier)s”.") % {"identifier": code}
+    return agencies[code], ""
+
+
+@transaction.atomic
+def focal_officers_import(*, agency: Agency | None, file: IO[bytes], file_name: str, by: Staff) -> FocalImportReport:
+    """Register the focal officers of a spreadsheet (FOCAL_COLUMNS), all or nothing: when any row is wrong nothing is
+    written and the report lists every problem (row, column, message). Without ``agency`` each row names its agency
+    by its electronic identifier (province administrators only)."""
+    if agency is None:
+        if by.role != Role.PROVINCE_ADMIN:
+            raise PermissionDenied(_("Only province administrators import a sheet of several agencies."))
+    else:
+        _focal_permission(by=by, agency=agency)
+    sheet = sheet_read(file=file, file_name=file_name, columns=FOCAL_COLUMNS)
+    report = FocalImportReport()
+    labels = {column.key: sheet.labels.get(column.key, column.label) for column in FOCAL_COLUMNS}
+    required = FOCAL_REQUIRED if agency is not None else (*FOCAL_REQUIRED, "agency")
+    missing = [key for key in required if key not in sheet.labels]
+    if missing:
+        report.errors = [
+            RowError(sheet.header_row, labels[key], _("The header row has no such column.")) for key in missing
+        ]
+        return report
+    if not sheet.rows:
+        report.errors = [RowError(sheet.header_row, "", _("The sheet has no officer below its header row."))]
+        return report
+    agencies = {
+        a.identifier: a
+        for a in Agency.objects.filter(identifier__in={c.get("agency", "").upper() for _n, c in sheet.rows})
+    }
+    seen: dict[tuple[int, str], int] = {}
+    try:
+        with transaction.atomic():
+            for number, cells in sheet.rows:
+                problems: dict[str, str] = {}
+                target, problem = _focal_row_agency(cells=cells, agency=agency, agencies=agencies)
+                if problem:
+                    problems["agency"] = problem
+                fields = {key: cells.get(key, "") for key in ("full_name", "phone", "id_number", "email", "title")}
+                values, errors = focal_officer_clean(**fields)
+                problems.update(errors)
+                if target is not None and "id_number" not in problems:
+                    first = seen.setdefault((target.pk, values["id_number"]), number)
+                    if first != number:
+                        problems["id_number"] = _("The same officer is already on row %(row)d.") % {"row": first}
+                if not problems and target is not None:
+                    try:
+                        with transaction.atomic():
+                            _officer, created = _focal_register(agency=target, by=by, **fields)
+                    except (ValidationFailed, Conflict) as exc:
+                        problems = exc.detail if isinstance(exc.detail, dict) else {"": exc.message}
+                    else:
+                        if created:
+                            report.created += 1
+                        else:
+                            report.updated += 1
+                report.errors.extend(
+                    RowError(number, labels.get(key, ""), message)
+                    for key, message in sorted(problems.items(), key=lambda item: _FOCAL_ORDER.get(item[0], -1))
+                )
+            if report.errors:
+                raise _RollBack
+    except _RollBack:
+        report.created = report.updated = 0
+    return report
