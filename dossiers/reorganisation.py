@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from organizations.models import Agency, Reorganisation, Staff
-from organizations.reorganisation import Change, agencies_apply, staff_succeed
+from organizations.reorganisation import Change, agencies_apply, focal_officers_succeed, staff_succeed
 from procedures.services import Move, competences_succeed, counters_succeed
 from workflows.models import Step, Version
 from workflows.services import checklist_build, version_carry, version_needs_carrying
@@ -34,6 +34,7 @@ class Report:
     begun: list[str] = field(default_factory=list)
     departments_moved: int = 0
     staff_moved: int = 0
+    focal_officers_moved: int = 0
     counters_closed: int = 0
     procedures_moved: list[dict[str, str]] = field(default_factory=list)
     procedures_ended: list[dict[str, str]] = field(default_factory=list)
@@ -204,6 +205,7 @@ def reorganisation_apply(*, reorganisation_id: int, now: dt.datetime | None = No
     counters = counters_succeed(change=change)
     report.counters_closed = len(counters)
     report.staff_moved = staff_succeed(change=change, counters=counters)
+    report.focal_officers_moved = focal_officers_succeed(change=change)
     moves = competences_succeed(change=change)
     dossiers_succeed(change=change, moves=moves, counters=counters, now=now, report=report)
     items = checklist_build(change=change, moves=moves)

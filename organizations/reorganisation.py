@@ -18,6 +18,7 @@ from .models import (
     AgencyName,
     Department,
     DepartmentSuccession,
+    FocalOfficer,
     Reorganisation,
     Staff,
     Succession,
@@ -449,3 +450,29 @@ def staff_succeed(*, change: Change, counters: dict[int, int]) -> int:
         moved += 1
     change.staff_moved = moved
     return moved
+
+
+def focal_officers_succeed(*, change: Change) -> int:
+    """The focal officers of an ended agency become its main successor's (their accounts moved with the staff) until
+    the successor names its own; without a successor their records end. Returns how many were carried over."""
+    day = change.reorganisation.effective_date
+    carried = 0
+    for officer in FocalOfficer.objects.select_for_update().filter(
+        agency_id__in=change.ended, valid_until__isnull=True
+    ):
+        officer.valid_until = day
+        officer.save(update_fields=["valid_until", "updated_at"])
+        successor = change.main.get(officer.agency_id)
+        if successor is None:
+            continue
+        _record, created = FocalOfficer.objects.get_or_create(
+            agency_id=successor,
+            id_number=officer.id_number,
+            valid_until=None,
+            defaults={
+                "full_name": officer.full_name, "phone": officer.phone, "email": officer.email,
+                "title": officer.title, "staff": officer.staff, "valid_from": day,
+            },
+        )  # fmt: skip
+        carried += created
+    return carried

@@ -438,3 +438,26 @@ def test_a_former_identifier_still_receives_for_the_successor(merged):  # type: 
     with time_machine.travel(at, tick=False):
         dossier = dossier_receive(officer=counter, intake=intake(agency=old_a), now=at)
     assert dossier.agency.key == "ubnd_lx_moi" and dossier.code.startswith("000.99.30.H01-")
+
+
+def test_focal_officers_pass_to_the_successor(db):  # type: ignore[no-untyped-def]
+    from organizations.models import FocalOfficer
+
+    admin = staff("dm.a", role=Role.AGENCY_ADMIN, agency_key=A)
+    old = FocalOfficer.objects.create(
+        agency=admin.agency, full_name="Trần Văn Đầu", phone="0912345678", id_number="089095000111",
+        email="dm.a@example.vn", staff=admin, valid_from=dt.date(2025, 7, 1),
+    )  # fmt: skip
+    reorganisation = merge_record(
+        sources=[Agency.objects.get(key=A), Agency.objects.get(key=B)],
+        effective_date=EFFECTIVE,
+        decision="NQ 7",
+        new=new_agency(),
+    )
+    report = reorganisation_apply(reorganisation_id=reorganisation.pk, now=APPLIED)
+    old.refresh_from_db()
+    assert old.valid_until == EFFECTIVE and report.focal_officers_moved == 1
+    carried = FocalOfficer.objects.get(agency__key="ubnd_lx_moi", valid_until__isnull=True)
+    assert carried.id_number == old.id_number and carried.staff == admin
+    admin.refresh_from_db()
+    assert admin.agency.key == "ubnd_lx_moi" and admin.role == Role.AGENCY_ADMIN
