@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AdministrativeUnit, Agency, Counter, Department, FocalOfficer, Role, Staff
+from .models import (
+    AdministrativeUnit,
+    Agency,
+    AgencyName,
+    Counter,
+    Department,
+    FocalOfficer,
+    Reorganisation,
+    Role,
+    Staff,
+    Succession,
+)
 
 
 class AgencyScopedAdmin(admin.ModelAdmin):
@@ -96,4 +107,44 @@ class FocalOfficerAdmin(AgencyScopedAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class SuccessionInline(admin.TabularInline):
+    model = Succession
+    extra = 0
+    can_delete = False
+    readonly_fields = ["predecessor", "successor", "main", "department_codes", "procedure_codes"]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Reorganisation)
+class ReorganisationAdmin(admin.ModelAdmin):
+    """Read only: reorganisations are recorded and applied on the back-office page (/mot-cua/sap-xep-to-chuc/),
+    whose services validate them and move everything on the effective date in one transaction."""
+
+    list_display = ["__str__", "decision", "effective_date", "state", "applied_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["decision", "successions__predecessor__name", "successions__successor__name"]
+    readonly_fields = ["kind", "effective_date", "decision", "note", "state", "new_name", "new_short_name",
+                       "new_identifier", "created_by", "applied_at", "report"]  # fmt: skip
+    inlines = [SuccessionInline]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AgencyName)
+class AgencyNameAdmin(AgencyScopedAdmin):
+    list_display = ["name", "identifier", "agency", "valid_until"]
+    search_fields = ["name", "identifier", "agency__name"]
+    list_select_related = ["agency"]
+    readonly_fields = ["agency", "name", "short_name", "identifier", "valid_until", "reorganisation"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
