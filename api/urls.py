@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import actions, dossiers, inbound, units, views
+from . import actions, dossiers, inbound, stats, units, views
 from .calendar import DueDateView
 
 app_name = "api"
@@ -20,6 +20,7 @@ urlpatterns = [
     path("v1/dossiers/<str:code>/receipt.pdf", dossiers.ReceiptView.as_view(), name="dossier-receipt"),
     path("v1/lookup/<str:code>/", dossiers.LookupView.as_view(), name="lookup"),
     path("v1/inbound/dossiers/", inbound.InboundDossierView.as_view(), name="inbound-dossiers"),
+    path("v1/thong-ke/tiep-nhan-giai-quyet/", stats.IntakeAndResolutionView.as_view(), name="stats-intake"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

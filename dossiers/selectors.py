@@ -213,8 +213,13 @@ def _open_tasks_in_scope(officer: Staff) -> QuerySet[Task]:
     if officer.role == Role.PROVINCE_ADMIN:
         return open_tasks
     if officer.role == Role.ONE_STOP_OFFICER and officer.counter_id is not None:
+        # A counter step is the receiving counter's (engine.can_act_on), which for a cross-boundary dossier is not
+        # one of the competent agency's: leave those to the counter that received them.
+        another_counters = Q(step__kind="counter", dossier__counter__isnull=False) & ~Q(
+            dossier__counter_id=officer.counter_id
+        )
         return open_tasks.filter(
-            Q(agency_id=officer.agency_id, department_id__isnull=True)
+            (Q(agency_id=officer.agency_id, department_id__isnull=True) & ~another_counters)
             | Q(step__kind="counter", dossier__counter_id=officer.counter_id)
         )
     if officer.department_id is not None:
