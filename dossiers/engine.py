@@ -175,7 +175,10 @@ def assignees(*, dossier: Dossier) -> list[Staff]:
     if task is None:
         return []
     candidates = Staff.objects.filter(agency_id=task.agency_id).select_related("user", "department", "counter")
-    if task.department_id is not None:
+    if task.step.kind == Step.Kind.COUNTER and dossier.counter_id is not None:
+        # A counter step is the receiving counter's, which for a cross-boundary dossier is another agency's.
+        candidates = Staff.objects.filter(counter_id=dossier.counter_id).select_related("user", "department", "counter")
+    elif task.department_id is not None:
         candidates = candidates.filter(department_id=task.department_id)
     return [s for s in candidates if can_act_on(staff=s, task=task, dossier=dossier)]
 

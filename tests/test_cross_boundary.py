@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from core.errors import NotFound
-from dossiers.engine import actions_available
+from dossiers.engine import actions_available, assignees
 from dossiers.models import Dossier, Status, Task
 from dossiers.selectors import access_dossier_for_officer
 from organizations.models import Agency, Counter, Role
@@ -214,6 +214,8 @@ def test_a_dossier_received_at_one_commune_is_resolved_by_another_and_returned_w
     assert dossier.current_task.step.key == "tra_ket_qua" and dossier.current_task.assignee is None
     assert in_department_queue(people["a_counter2"], code, t5)
     assert not in_department_queue(people["b_counter"], code, t5)
+    # Whoever assigns the return step chooses among the receiving counter's officers.
+    assert {s.pk for s in assignees(dossier=dossier)} == {people["a_counter"].pk, people["a_counter2"].pk}
     with signed_in(people["b_counter"], t5) as client:
         assert offered(client, code) == []
     with signed_in(people["a_counter2"], t5) as client:
