@@ -44,8 +44,14 @@ class Report:
     checklist: dict[str, int] = field(default_factory=dict)  # agency name: items
 
 
-def _assignee_stays(task: Task, staff: Staff | None) -> bool:
-    if staff is None or staff.agency_id != task.agency_id:
+def _assignee_stays(task: Task, staff: Staff | None, *, counter_id: int | None) -> bool:
+    if staff is None:
+        return False
+    if task.step.kind == Step.Kind.COUNTER and counter_id is not None:
+        # A counter's step belongs to whoever staffs the dossier's counter (engine.can_act_on), whatever their agency:
+        # the provincial service centre's officers, or a district's officers now at the commune's desk.
+        return staff.counter_id == counter_id
+    if staff.agency_id != task.agency_id:
         return False
     return task.department_id is None or staff.department_id == task.department_id
 
@@ -104,7 +110,9 @@ def _dossier_move(
             task.step = step
             task.agency_id = step.agency_id
             task.department_id = step.department_id
-            if task.assignee_id is not None and not _assignee_stays(task, staff.get(task.assignee_id)):
+            if task.assignee_id is not None and not _assignee_stays(
+                task, staff.get(task.assignee_id), counter_id=dossier.counter_id
+            ):
                 task.assignee = None  # released to the department's queue
                 released += 1
             task.save(update_fields=["step", "agency", "department", "assignee"])

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 
 from .models import (
     AdministrativeUnit,
@@ -434,7 +434,9 @@ def staff_succeed(*, change: Change, counters: dict[int, int]) -> int:
     agency; their department and counter follow the maps. Returns how many moved."""
     moved = 0
     departments = dict(Department.objects.filter(pk__in=change.departments.values()).values_list("pk", "agency_id"))
-    scope = Q(agency_id__in=change.ended) | Q(department_id__in=change.departments)
+    # Officers of another agency at a closed counter (the provincial service centre's counter of an ended department)
+    # staff its successor counter: they keep their agency and department.
+    scope = Q(agency_id__in=change.ended) | Q(department_id__in=change.departments) | Q(counter_id__in=counters)
     for staff in Staff.objects.select_for_update().filter(scope):
         if staff.department_id in change.departments:
             staff.department_id = change.departments[staff.department_id]
@@ -442,7 +444,7 @@ def staff_succeed(*, change: Change, counters: dict[int, int]) -> int:
         elif staff.agency_id in change.main:
             staff.agency_id = change.main[staff.agency_id]
             staff.department_id = None
-        else:
+        elif staff.agency_id in change.ended or staff.counter_id not in counters:
             continue  # an ended agency without successor: the account stays, attached to its history
         if staff.counter_id in counters:
             staff.counter_id = counters[staff.counter_id]
@@ -476,3 +478,38 @@ def focal_officers_succeed(*, change: Change) -> int:
         )  # fmt: skip
         carried += created
     return carried
+
+
+# Deleting a planned reorganisation ----------------------------------------------------------------------------
+
+
+def _in_use(agency: Agency) -> bool:
+    """Whether any row anywhere points to the agency (every reverse relation, hidden ones included)."""
+    for relation in Agency._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete:
+            continue
+        if relation.related_model._base_manager.filter(**{relation.field.name: agency}).exists():  # type: ignore[union-attr]
+            return True
+    return False
+
+
+@transaction.atomic
+def reorganisation_delete(*, reorganisation_id: int) -> None:
+    """Delete a planned reorganisation (a decision withdrawn or recorded by mistake). The agency a merger into a new
+    agency created for it goes with it while nothing uses it yet; once it has departments, staff, counters or anything
+    else it stays, to be reused or ended by a decision of its own."""
+    reorganisation = Reorganisation.objects.select_for_update().filter(pk=reorganisation_id).first()
+    if reorganisation is None:
+        raise NotFound(_("No such reorganisation."))
+    if reorganisation.state != Reorganisation.State.PLANNED:
+        raise Conflict(_("An applied reorganisation cannot be deleted: what it changed is history."))
+    created = None
+    if reorganisation.kind == Kind.MERGE_NEW:
+        created = (
+            Agency.objects.select_for_update()
+            .filter(successions_in__reorganisation=reorganisation, valid_from=reorganisation.effective_date)
+            .first()
+        )
+    reorganisation.delete()
+    if created is not None and not _in_use(created):
+        created.delete()

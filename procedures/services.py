@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied, ValidationFailed
@@ -170,8 +171,10 @@ def catalogue_load(
         fields[row["code"]], created = Field.objects.update_or_create(code=row["code"], defaults={"name": row["name"]})
         report.add("fields", created)
 
-    agencies = {a.key: a for a in Agency.objects.filter(level=Agency.Level.PROVINCE)}
-    communes = list(Agency.objects.filter(level=Agency.Level.COMMUNE).order_by("identifier"))
+    # Agencies of today only: an agency a reorganisation ended keeps its history and gets no new competence.
+    existing = Agency.objects.valid_on(timezone.localdate())
+    agencies = {a.key: a for a in existing.filter(level=Agency.Level.PROVINCE)}
+    communes = list(existing.filter(level=Agency.Level.COMMUNE).order_by("identifier"))
     counters = reception_counters()
 
     for row in json.loads((DATA_DIR / "procedures.json").read_text(encoding="utf-8")):
@@ -186,9 +189,11 @@ def catalogue_load(
         report.add("procedures", created)
         components_replace(procedure=procedure, rows=row["components"], report=report)
         fees_replace(procedure=procedure, rows=row["fees"], report=report)
+        # A provincial agency of the file that ended since: its successor took its competences.
+        ended = row["agency"] != COMMUNE and row["agency"] not in agencies
         added = competences_add(
             procedure=procedure,
-            agencies=communes if row["agency"] == COMMUNE else [agencies[row["agency"]]],
+            agencies=[] if ended else communes if row["agency"] == COMMUNE else [agencies[row["agency"]]],
             counters=counters,
             department_kind=row["department_kind"],
             valid_from=valid_from,
@@ -350,7 +355,13 @@ def competences_succeed(*, change: Change) -> list[Move]:
                 agency_id=to,
                 defaults={"department_kind": competence.department_kind, "valid_from": day},
             )
-            already = not created and (successor.valid_until is None or successor.valid_until > day)
+            # A competence that only begins on the date (loaded ahead of the decision) was not there before: the
+            # successor still has to configure the procedure.
+            already = (
+                not created
+                and successor.valid_from < day
+                and (successor.valid_until is None or successor.valid_until > day)
+            )
             if not created and not already:
                 successor.valid_until = None
                 successor.valid_from = min(successor.valid_from, day)

@@ -347,6 +347,13 @@ def checklist_build(*, change: Change, moves: list[Move]) -> list[ChecklistItem]
             )
             if competent:
                 wanted[(agency_id, procedure_id)] = (ChecklistItem.Reason.DEPARTMENT_CHANGED, None)
+    # An item still open for the same procedure in the same agency (another reorganisation of the same day names
+    # the agency too) is not asked twice: publishing the workflow answers both.
+    still_open = set(
+        ChecklistItem.objects.filter(done_at__isnull=True, agency_id__in={a for a, _p in wanted}).values_list(
+            "agency_id", "procedure_id"
+        )
+    )
     items = [
         ChecklistItem(
             reorganisation=reorganisation,
@@ -356,6 +363,7 @@ def checklist_build(*, change: Change, moves: list[Move]) -> list[ChecklistItem]
             source_agency_id=source,
         )
         for (agency_id, procedure_id), (reason, source) in sorted(wanted.items())
+        if (agency_id, procedure_id) not in still_open
     ]
     return ChecklistItem.objects.bulk_create(items, ignore_conflicts=True)
 
@@ -374,9 +382,12 @@ def version_carry(*, version: Version, agency_id: int, change: Change, now: dt.d
         retired_at=now,
     )
     steps = []
+    owner = version.workflow.agency_id
     for s in version.steps.order_by("position"):
         values = {f: getattr(s, f) for f in STEP_FIELDS}
-        values["agency_id"] = change.agency_after(s.agency_id)
+        # The owner's own steps (counter, leader) follow the dossier to its new agency, which is not the main
+        # successor when a split gives the procedure to another part; other agencies' steps go to their successors.
+        values["agency_id"] = agency_id if s.agency_id == owner else change.agency_after(s.agency_id)
         if s.department_id in change.departments:
             values["department_id"] = change.departments[s.department_id]
             values["agency_id"] = Department.objects.values_list("agency_id", flat=True).get(pk=values["department_id"])
