@@ -337,7 +337,8 @@ def checklist_build(*, change: Change, moves: list[Move]) -> list[ChecklistItem]
             .distinct()
         )
         for agency_id, procedure_id in affected:
-            agency_id = change.agency_after(agency_id)
+            if agency_id in change.ended:
+                continue  # an ended agency's workflows: its successor has its own, or the procedure moved in
             if (agency_id, procedure_id) in wanted:
                 continue
             competent = (
