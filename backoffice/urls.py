@@ -61,4 +61,5 @@ urlpatterns = [
     path("", include("backoffice.pakn")),
     path("", include("backoffice.focal")),  # the register of focal officers (backoffice/focal.py)
     path("", include("backoffice.stats")),
+    path("", include("backoffice.reorganisation")),  # reorganisations and the workflow checklist
 ]
