@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from dossiers.models import Dossier, Status
 from organizations.models import Agency
@@ -101,7 +102,7 @@ def test_refusal_at_intake_issues_form_3(clerk_client):
 def test_register_book_form_7(clerk_client):
     clerk_client.post("/mot-cua/tiep-nhan/1.001193/", form_data())
     dossier = Dossier.objects.get()
-    day = dossier.received_at.date().isoformat()
+    day = timezone.localdate(dossier.received_at).isoformat()  # the register's days are Vietnam's
     params = {"field": dossier.register_field_id, "start": day, "end": day}
     html = clerk_client.get("/mot-cua/so-theo-doi/", {**params, "format": "html"}).content.decode()
     assert dossier.code in html
