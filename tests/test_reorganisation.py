@@ -29,7 +29,7 @@ from organizations.selectors import agency_current, agency_name_on
 from procedures.models import Competence
 from workflows.models import ChecklistItem, Version
 from workflows.selectors import checklist_for, published_version
-from workflows.services import checklist_copy, version_publish
+from workflows.services import checklist_copy
 
 from .citizen_helpers import citizen_user, submitted
 from .dossier_helpers import BIRTH, PDF, intake, officer

@@ -216,9 +216,7 @@ class ChecklistItem(TimeStampedModel):
         verbose_name_plural = _("workflow checklist items")
         ordering = ["agency", "done_at", "procedure__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["reorganisation", "agency", "procedure"], name="checklist_item_unique"
-            )
+            models.UniqueConstraint(fields=["reorganisation", "agency", "procedure"], name="checklist_item_unique")
         ]
         indexes = [models.Index(fields=["agency", "procedure"], condition=models.Q(done_at__isnull=True),
                                 name="checklist_open")]  # fmt: skip
