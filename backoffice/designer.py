@@ -4,8 +4,6 @@ Every form works as a plain POST followed by a redirect; with htmx the step tabl
 swapped in place. The rules live in workflows.services; these views parse, call, and render.
 """
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -18,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
 from core.national import Status
 from organizations.models import Agency, Department, Role
 from procedures.models import Procedure
@@ -36,7 +34,7 @@ from workflows.selectors import (
     workflows_for_designer,
 )
 
-from .views import _get, officer_required
+from .views import _get, roles_required
 
 PAGE_SIZE = 50
 STEP_ROLES = [Role.ONE_STOP_OFFICER, Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.AGENCY_LEADER]
@@ -153,26 +151,10 @@ class ApplyForm(forms.Form):
         return [a for a in self.agency_list if a.pk in chosen or (communes and a.level == Agency.Level.COMMUNE)]
 
 
-def designer_required(view):  # type: ignore[no-untyped-def]
-    """An officer who administers an agency or the province; anyone else is told so (403)."""
-
-    @officer_required
-    @wraps(view)
-    def wrapper(request, officer, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if officer.role not in services.DESIGNER_ROLES:
-            return _refused(request, officer, _("Only agency and province administrators configure workflows."))
-        try:
-            return view(request, officer, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            return _refused(request, officer, exc.message)
-
-    return wrapper
-
-
-def _refused(request, officer, message: str):  # type: ignore[no-untyped-def]
-    return render(request, "backoffice/designer/refused.html", {"officer": officer, "message": message}, status=403)
+# An officer who administers an agency or the province; anyone else is told so (403).
+designer_required = roles_required(
+    services.DESIGNER_ROLES, gettext_lazy("Only agency and province administrators configure workflows.")
+)
 
 
 def _int(value) -> int | None:  # type: ignore[no-untyped-def]

@@ -3,8 +3,6 @@ spreadsheet of them, and end a record. The rules (and the accounts they grant) l
 these views parse, call one service or selector, and render. docs/focal-officers.md describes the register.
 """
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from core.errors import DomainError, NotFound, PermissionDenied
+from core.errors import DomainError, PermissionDenied
 from organizations.models import Agency, FocalOfficer, Role
 from organizations.selectors import access_focal_officer_for, agency_list, focal_officers_for
 from organizations.services import focal_officer_end, focal_officer_register, focal_officers_import
 
-from .views import officer_required
+from .views import roles_required
 
 PAGE_SIZE = 50
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -40,26 +38,10 @@ def _agency_choices() -> list[tuple[int, str]]:
     ]
 
 
-def _refused(request, officer, message: str):  # type: ignore[no-untyped-def]
-    return render(request, "backoffice/designer/refused.html", {"officer": officer, "message": message}, status=403)
-
-
-def keeper_required(view):  # type: ignore[no-untyped-def]
-    """An agency or province administrator; anyone else is told so (403)."""
-
-    @officer_required
-    @wraps(view)
-    def wrapper(request, officer, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if officer.role not in KEEPER_ROLES:
-            return _refused(request, officer, _("Only agency and province administrators keep the focal officers."))
-        try:
-            return view(request, officer, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            return _refused(request, officer, exc.message)
-
-    return wrapper
+# An agency or province administrator; anyone else is told so (403).
+keeper_required = roles_required(
+    KEEPER_ROLES, gettext_lazy("Only agency and province administrators keep the focal officers.")
+)
 
 
 def _show_errors(form: forms.Form, exc: DomainError) -> None:

@@ -4,8 +4,6 @@ province administrators work through the workflow checklist it leaves. The rules
 organizations.reorganisation, dossiers.reorganisation and workflows.services; these views parse, call, and render.
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from dossiers.reorganisation import reorganisation_apply
 from dossiers.reorganisation_preview import (
     agencies_for_reorganisation,
@@ -32,41 +30,16 @@ from workflows.selectors import checklist_for
 from workflows.services import DESIGNER_ROLES, checklist_copy
 
 from .reorganisation_forms import FORMS, ApplyConfirmForm, ChecklistFilterForm, DeleteConfirmForm, KindForm, RecordForm
-from .views import officer_required
+from .views import roles_required
 
 PAGE_SIZE = 50
 TEMPLATES = "backoffice/reorganisation/"
 
 
-def _refused(request, officer, message: str):  # type: ignore[no-untyped-def]
-    return render(request, "backoffice/designer/refused.html", {"officer": officer, "message": message}, status=403)
-
-
-def _guarded(roles: set[str], refusal):  # type: ignore[no-untyped-def]
-    """Only officers of ``roles``; anyone else gets the 403 page. Domain errors become 404 and 403 pages."""
-
-    def decorator(view):  # type: ignore[no-untyped-def]
-        @officer_required
-        @wraps(view)
-        def wrapper(request, officer, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if officer.role not in roles:
-                return _refused(request, officer, str(refusal))
-            try:
-                return view(request, officer, *args, **kwargs)
-            except NotFound as exc:
-                raise Http404(exc.message) from exc
-            except PermissionDenied as exc:
-                return _refused(request, officer, exc.message)
-
-        return wrapper
-
-    return decorator
-
-
-province_admin_required = _guarded(
+province_admin_required = roles_required(
     {Role.PROVINCE_ADMIN}, gettext_lazy("Only province administrators record and apply reorganisations.")
 )
-checklist_keeper_required = _guarded(
+checklist_keeper_required = roles_required(
     set(DESIGNER_ROLES), gettext_lazy("Only agency and province administrators configure workflows.")
 )
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.ratelimit import client_address, login_failure_record, login_success_record, login_wait, login_wait_message
 from dossiers import selectors as dossier_selectors
 from dossiers.services import Applicant, FeeLine, Intake, ReceivedComponent, dossier_receive, dossier_refuse_at_intake
@@ -93,6 +93,33 @@ def officer_required(view):  # type: ignore[no-untyped-def]
         return view(request, officer, *args, **kwargs)
 
     return wrapper
+
+
+def refused(request, officer, message: str):  # type: ignore[no-untyped-def]
+    """The 403 page: what the officer may not do, and why."""
+    return render(request, "backoffice/designer/refused.html", {"officer": officer, "message": message}, status=403)
+
+
+def roles_required(roles, refusal):  # type: ignore[no-untyped-def]
+    """Only officers of ``roles``; anyone else gets the 403 page with ``refusal``. The services' NotFound becomes a
+    404 page and their PermissionDenied (an object outside the officer's scope) the 403 page."""
+
+    def decorator(view):  # type: ignore[no-untyped-def]
+        @officer_required
+        @wraps(view)
+        def wrapper(request, officer, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if officer.role not in roles:
+                return refused(request, officer, str(refusal))
+            try:
+                return view(request, officer, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+            except PermissionDenied as exc:
+                return refused(request, officer, exc.message)
+
+        return wrapper
+
+    return decorator
 
 
 def _get(fn, **kwargs):  # type: ignore[no-untyped-def]
