@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType, Ward
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.identity import personal_id_errors
+from core.identity import personal_id_errors, vietnamese_phone
 
 from .models import AdministrativeUnit, Agency, Counter, Department, FocalOfficer, Role, Staff
 from .sheets import Column, RowError, sheet_read
@@ -341,18 +340,6 @@ def _focal_permission(*, by: Staff, agency: Agency) -> None:
         )
 
 
-def _focal_phone(text: str) -> tuple[str, str]:
-    """'+84 912 345 678' -> ('0912345678', ''); otherwise the text and what is wrong with it."""
-    try:
-        number = phonenumbers.parse(text, "VN")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number_for_region(number, "VN"):
-        return text, _("Enter a Vietnamese phone number (e.g. 0912 345 678 or 0296 3852 222).")
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return "".join(ch for ch in national if ch.isdigit()), ""
-
-
 def _max_length(model, name: str) -> int:  # type: ignore[no-untyped-def]
     return model._meta.get_field(name).max_length  # type: ignore[no-any-return]
 
@@ -376,7 +363,7 @@ def focal_officer_clean(
     if not values["phone"]:
         errors["phone"] = _("Enter the officer's phone number.")
     else:
-        values["phone"], problem = _focal_phone(values["phone"])
+        values["phone"], problem = vietnamese_phone(values["phone"])
         if problem:
             errors["phone"] = problem
     if not values["id_number"]:

@@ -27,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -37,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from vietnam_provinces import Province, ProvinceCode, Ward
 
-from core.identity import personal_id_errors
+from core.identity import personal_id_errors, vietnamese_phone
 from core.text import fold
 from organizations.models import Role, Staff
 
@@ -564,19 +563,8 @@ def _clean_value(f: Mapping[str, Any], data: Any, key: str, *, required: bool) -
             return text, _("Enter a valid email address.")
         return text, ""
     if kind == "phone":
-        return _clean_phone(text)
+        return vietnamese_phone(text)
     raise ValueError(kind)
-
-
-def _clean_phone(text: str) -> tuple[str, str]:
-    try:
-        number = phonenumbers.parse(text, "VN")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number_for_region(number, "VN"):
-        return text, _("Enter a Vietnamese phone number (e.g. 0912 345 678 or 0296 3852 222).")
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return re.sub(r"\D", "", national), ""
 
 
 def _clean_address(f: Mapping[str, Any], data: Any, key: str, *, required: bool) -> tuple[Any, str]:
