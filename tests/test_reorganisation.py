@@ -84,6 +84,16 @@ def dossiers_in_every_state(people, agency_key: str) -> dict[str, Dossier]:  # t
     act(people["specialist"], made["supplement"], "claim", t + dt.timedelta(minutes=10))
     act(people["specialist"], made["supplement"], "request_supplement", t + dt.timedelta(minutes=15),
         items=["Bản sao CCCD của cha"], reason="Thiếu giấy tờ")  # fmt: skip
+    made["payment"] = receive(people, agency_key, t)
+    act(people["counter"], made["payment"], "forward", t + dt.timedelta(minutes=5))
+    act(people["specialist"], made["payment"], "claim", t + dt.timedelta(minutes=10))
+    act(people["specialist"], made["payment"], "request_payment", t + dt.timedelta(minutes=15), items=["Lệ phí"],
+        reason="Chưa nộp lệ phí")  # fmt: skip
+    for state, action in (("withdrawn", "stop"), ("refused_in_process", "refuse")):
+        made[state] = receive(people, agency_key, t)
+        act(people["counter"], made[state], "forward", t + dt.timedelta(minutes=5))
+        act(people["specialist"], made[state], "claim", t + dt.timedelta(minutes=10))
+        act(people["specialist"], made[state], action, t + dt.timedelta(minutes=15), reason="Theo đề nghị")
     made["at_leader"] = receive(people, agency_key, t)
     act(people["counter"], made["at_leader"], "forward", t + dt.timedelta(minutes=5))
     act(people["specialist"], made["at_leader"], "claim", t + dt.timedelta(minutes=10))
@@ -203,7 +213,10 @@ def test_merging_two_agencies_moves_every_open_dossier_and_keeps_every_closed_on
     assert not Department.objects.filter(agency__in=[old_a, old_b], valid_until__isnull=True).exists()
     assert agency_current(identifier=old_a.identifier) == new
     report = merged["report"]
-    assert sum(report.dossiers_moved.values()) == 14  # seven open dossiers in each commune
+    # Every status a dossier can have is in the set, open and closed.
+    statuses = set(Dossier.objects.filter(pk__in=[d.pk for d in merged["all"]]).values_list("status", flat=True))
+    assert statuses == set(Status.values)
+    assert sum(report.dossiers_moved.values()) == 16  # eight open dossiers in each commune
     assert report.ended == sorted([old_a.name, old_b.name]) and report.begun == [new.name]
 
 
