@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, NotFound, ValidationFailed
 from organizations.models import Agency, Reorganisation, Staff
 from organizations.reorganisation import Change, agencies_apply, focal_officers_succeed, staff_succeed
+from procedures.models import Procedure
 from procedures.services import Move, competences_succeed, counters_succeed
 from workflows.models import Step, Version
-from workflows.services import checklist_build, version_carry, version_needs_carrying
+from workflows.selectors import versions_using
+from workflows.services import checklist_build, version_carry
 
 from .models import CLOSED, Dossier, Draft, Task
 from .services import event_record
@@ -63,19 +65,20 @@ def _dossier_move(
     change: Change,
     counters: dict[int, int],
     carried: dict[tuple[int, int], Version],
+    stale: set[int],
     staff: dict[int, Staff],
+    names: dict[int, str],
     now: dt.datetime,
     report: Report,
-) -> bool:
-    """Move one open dossier (locked by the caller); True if its tasks or agency changed."""
+) -> None:
+    """Move one open dossier (locked by the caller) to ``to``, or onto a copy of its workflow version when that
+    version is ``stale`` (uses an ended agency or a moved department)."""
     source = dossier.agency_id
     target = to if to is not None else source
     version_id = dossier.workflow_version_id
-    needs_version = version_id is not None and (
-        target != source or version_needs_carrying(version_id=version_id, change=change)
-    )
+    needs_version = version_id is not None and (target != source or version_id in stale)
     if target == source and not needs_version:
-        return False
+        return
     fields = []
     if target != source:
         if dossier.register_number is not None:
@@ -105,8 +108,9 @@ def _dossier_move(
         steps = {s.key: s for s in Step.objects.filter(version=version).select_related("department")}
         dossier.workflow_version = version
         fields.append("workflow_version")
-        for task in Task.objects.select_for_update().filter(dossier=dossier, finished_at__isnull=True):
-            step = steps[Step.objects.values_list("key", flat=True).get(pk=task.step_id)]
+        open_tasks = Task.objects.select_for_update(of=("self",)).filter(dossier=dossier, finished_at__isnull=True)
+        for task in open_tasks.select_related("step"):
+            step = steps[task.step.key]
             task.step = step
             task.agency_id = step.agency_id
             task.department_id = step.department_id
@@ -121,7 +125,6 @@ def _dossier_move(
         fields.append("public_departments")
     dossier.save(update_fields=[*fields, "updated_at"])
     report.tasks_released += released
-    names = dict(Agency.objects.filter(pk__in={source, target}).values_list("pk", "name"))
     reorganisation = change.reorganisation
     if target != source:
         note = _("Moved from %(source)s to %(target)s by %(decision)s, effective %(date)s.") % {
@@ -149,7 +152,6 @@ def _dossier_move(
         actor_name=_("System"),
         unit_name=names[target],
     )
-    return True
 
 
 def dossiers_succeed(
@@ -162,13 +164,14 @@ def dossiers_succeed(
     scope = Q()
     for source, procedure_id in targets:
         scope |= Q(agency_id=source, procedure_id=procedure_id)
-    if change.ended or change.departments:
-        gone = Step.objects.filter(Q(agency_id__in=change.ended) | Q(department_id__in=list(change.departments)))
-        scope |= Q(workflow_version_id__in=gone.values("version_id"))
+    stale = versions_using(agency_ids=change.ended, department_ids=set(change.departments))
+    if stale:
+        scope |= Q(workflow_version_id__in=stale)
     if not scope:
         return
     ids = list(Dossier.objects.filter(scope).exclude(status__in=CLOSED).values_list("pk", flat=True).distinct())
     staff = {s.pk: s for s in Staff.objects.filter(tasks__dossier_id__in=ids).distinct()}
+    names = dict(Agency.objects.values_list("pk", "name"))
     carried: dict[tuple[int, int], Version] = {}
     for dossier in Dossier.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
         to = targets.get((dossier.agency_id, dossier.procedure_id), dossier.agency_id)
@@ -180,9 +183,8 @@ def dossiers_succeed(
                 )
                 % {"code": dossier.code or dossier.pk}
             )
-        _dossier_move(
-            dossier, to=to, change=change, counters=counters, carried=carried, staff=staff, now=now, report=report
-        )
+        _dossier_move(dossier, to=to, change=change, counters=counters, carried=carried, stale=stale, staff=staff,
+                      names=names, now=now, report=report)  # fmt: skip
     # Online applications not yet submitted follow their procedure too.
     for (source, procedure_id), to in targets.items():
         if to is not None:
@@ -219,8 +221,6 @@ def reorganisation_apply(*, reorganisation_id: int, now: dt.datetime | None = No
     items = checklist_build(change=change, moves=moves)
 
     names = dict(Agency.objects.values_list("pk", "name"))
-    from procedures.models import Procedure
-
     procedures = dict(Procedure.objects.filter(pk__in={m.procedure_id for m in moves}).values_list("pk", "code"))
     report.ended = sorted(names[pk] for pk in change.ended)
     report.begun = sorted(names[pk] for pk in change.begun)

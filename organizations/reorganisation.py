@@ -64,13 +64,15 @@ def _check_sources(sources: list[Agency], day: dt.date, errors: dict[str, str]) 
     for agency in sources:
         if not (agency.valid_until is None or agency.valid_until > day) or agency.valid_from >= day:
             errors["sources"] = _("%(agency)s does not exist on the effective date.") % {"agency": agency.name}
-    pending = Succession.objects.filter(
-        reorganisation__state=Reorganisation.State.PLANNED, predecessor__in=sources
-    ).select_related("predecessor")
-    for succession in pending[:1]:
+    pending = (
+        Succession.objects.filter(reorganisation__state=Reorganisation.State.PLANNED, predecessor__in=sources)
+        .select_related("predecessor")
+        .first()
+    )
+    if pending is not None:
         raise Conflict(
             _("%(agency)s already has a planned reorganisation: apply or delete it first.")
-            % {"agency": succession.predecessor.name}
+            % {"agency": pending.predecessor.name}
         )
 
 
@@ -383,6 +385,7 @@ def agencies_apply(*, reorganisation: Reorganisation) -> Change:
         predecessor = Agency.objects.select_for_update().get(pk=predecessor_id)
         main = next((s for s in group if s.main and s.successor_id), None)
         departments = list(Department.objects.select_for_update().filter(agency=predecessor).filter(_valid_after(day)))
+        taken_by: dict[str, int] = {}  # department kind → the successor that took it
         for department in departments:
             taker = next((s for s in group if department.code in s.department_codes), None)
             if taker is None and ends:
@@ -399,6 +402,7 @@ def agencies_apply(*, reorganisation: Reorganisation) -> Change:
                 reorganisation=reorganisation, predecessor=department, successor=successor_department
             )
             change.departments[department.pk] = successor_department.pk
+            taken_by[department.kind] = taker.successor_id  # type: ignore[assignment]
         # Procedures follow a department kind only when the predecessor keeps no department of that kind.
         remaining = (
             set()
@@ -407,14 +411,9 @@ def agencies_apply(*, reorganisation: Reorganisation) -> Change:
                 Department.objects.filter(agency=predecessor).filter(_valid_after(day)).values_list("kind", flat=True)
             )
         )
-        for department in departments:
-            successor_id = (
-                Department.objects.filter(pk=change.departments.get(department.pk))
-                .values_list("agency_id", flat=True)
-                .first()
-            )
-            if successor_id and department.kind not in remaining:
-                change.kinds[(predecessor.pk, department.kind)] = successor_id
+        for kind, successor_id in taken_by.items():
+            if kind not in remaining:
+                change.kinds[(predecessor.pk, kind)] = successor_id
         if ends:
             predecessor.valid_until = day
             predecessor.save(update_fields=["valid_until", "updated_at"])

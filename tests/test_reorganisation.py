@@ -474,3 +474,19 @@ def test_focal_officers_pass_to_the_successor(db):  # type: ignore[no-untyped-de
     assert carried.id_number == old.id_number and carried.staff == admin
     admin.refresh_from_db()
     assert admin.agency.key == "ubnd_lx_moi" and admin.role == Role.AGENCY_ADMIN
+
+
+def test_the_beat_task_applies_what_is_due_and_skips_what_cannot_be_applied(db):  # type: ignore[no-untyped-def]
+    from dossiers.tasks import reorganisations_apply
+
+    people_a = people_of(A, "a")
+    receive(people_a, A, MONDAY)
+    blocked = dissolve_record(agency=Agency.objects.get(key=A), effective_date=EFFECTIVE, decision="QĐ 8")
+    due = rename_record(
+        agency=Agency.objects.get(key="stp"), effective_date=EFFECTIVE, decision="QĐ 9", new_name="Sở Tư pháp mới"
+    )
+    with time_machine.travel(APPLIED, tick=False):
+        assert reorganisations_apply.run() == [due.pk]
+        assert reorganisations_apply.run() == []
+    assert Reorganisation.objects.get(pk=blocked.pk).state == Reorganisation.State.PLANNED
+    assert Agency.objects.get(key="stp").name == "Sở Tư pháp mới"

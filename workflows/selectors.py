@@ -1,6 +1,6 @@
 """Reads on workflow definitions."""
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,3 +132,15 @@ def checklist_open_count(*, actor: Staff) -> int:
     if actor.role not in (Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN):
         return 0
     return ChecklistItem.objects.filter(**_scope(actor), done_at__isnull=True).count()
+
+
+def versions_using(*, agency_ids: set[int], department_ids: set[int]) -> set[int]:
+    """The workflow versions with a step of one of these agencies or departments (one query): after a reorganisation,
+    those its running dossiers cannot finish on as they are."""
+    if not agency_ids and not department_ids:
+        return set()
+    return set(
+        Step.objects.filter(Q(agency_id__in=agency_ids) | Q(department_id__in=department_ids))
+        .values_list("version_id", flat=True)
+        .distinct()
+    )

@@ -73,12 +73,8 @@ def _copy_steps(
             values["agency_id"] = agency.pk
             if s.department_id is not None:
                 match = by_kind.get(s.department.kind)
-                if mapped.get(s.department_id) is not None:
-                    values["department_id"] = mapped[s.department_id]
-                    copies.append(Step(version=target, position=s.position, **values))
-                    continue
-                values["department_id"] = match.pk if match else None
-                if match is None:
+                values["department_id"] = mapped.get(s.department_id) or (match.pk if match else None)
+                if values["department_id"] is None:
                     problems.append(
                         _("%(agency)s has no department like “%(department)s” for step “%(step)s”.")
                         % {"agency": agency.name, "department": s.department.name, "step": s.name}
@@ -384,6 +380,7 @@ def version_carry(*, version: Version, agency_id: int, change: Change, now: dt.d
     )
     steps = []
     owner = version.workflow.agency_id
+    agency_of = dict(Department.objects.filter(pk__in=change.departments.values()).values_list("pk", "agency_id"))
     for s in version.steps.order_by("position"):
         values = {f: getattr(s, f) for f in STEP_FIELDS}
         # The owner's own steps (counter, leader) follow the dossier to its new agency, which is not the main
@@ -391,18 +388,10 @@ def version_carry(*, version: Version, agency_id: int, change: Change, now: dt.d
         values["agency_id"] = agency_id if s.agency_id == owner else change.agency_after(s.agency_id)
         if s.department_id in change.departments:
             values["department_id"] = change.departments[s.department_id]
-            values["agency_id"] = Department.objects.values_list("agency_id", flat=True).get(pk=values["department_id"])
+            values["agency_id"] = agency_of[values["department_id"]]
         steps.append(Step(version=carried, position=s.position, **values))
     Step.objects.bulk_create(steps)
     return carried
-
-
-def version_needs_carrying(*, version_id: int, change: Change) -> bool:
-    return (
-        Step.objects.filter(version_id=version_id)
-        .filter(Q(agency_id__in=change.ended) | Q(department_id__in=list(change.departments)))
-        .exists()
-    )
 
 
 @dataclass
