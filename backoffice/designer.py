@@ -6,7 +6,6 @@ swapped in place. The rules live in workflows.services; these views parse, call,
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from workflows.selectors import (
     workflows_for_designer,
 )
 
-from .views import _get, roles_required
+from .views import _get, int_or_none, paginate, roles_required
 
 PAGE_SIZE = 50
 STEP_ROLES = [Role.ONE_STOP_OFFICER, Role.SPECIALIST, Role.DEPARTMENT_HEAD, Role.AGENCY_LEADER]
@@ -157,20 +156,6 @@ designer_required = roles_required(
 )
 
 
-def _int(value) -> int | None:  # type: ignore[no-untyped-def]
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _paginate(request, queryset, param: str):  # type: ignore[no-untyped-def]
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    return page, query.urlencode()
-
-
 # Presentation of a version: the table rows and the diagram.
 
 BOX_W, BOX_H, GAP, MARGIN, LANE = 380, 74, 34, 16, 18
@@ -282,8 +267,8 @@ def index(request, officer):  # type: ignore[no-untyped-def]
         matching = procedure_search(q=q, include_closed=True).values("pk")
         workflows = workflows.filter(procedure__in=matching)
         todo = todo.filter(procedure__in=matching)
-    workflows_page, workflows_query = _paginate(request, workflows, "page")
-    todo_page, todo_query = _paginate(request, todo, "todo_page")
+    workflows_page, workflows_query = paginate(request, workflows, size=PAGE_SIZE)
+    todo_page, todo_query = paginate(request, todo, size=PAGE_SIZE, param="todo_page")
     return render(
         request,
         "backoffice/designer/index.html",
@@ -301,8 +286,8 @@ def index(request, officer):  # type: ignore[no-untyped-def]
 @require_POST
 @designer_required
 def draft(request, officer):  # type: ignore[no-untyped-def]
-    procedure = Procedure.objects.filter(pk=_int(request.POST.get("procedure"))).first()
-    agency = Agency.objects.filter(pk=_int(request.POST.get("agency"))).first()
+    procedure = Procedure.objects.filter(pk=int_or_none(request.POST.get("procedure"))).first()
+    agency = Agency.objects.filter(pk=int_or_none(request.POST.get("agency"))).first()
     if procedure is None or agency is None:
         raise Http404(_("No such procedure or agency."))
     version = services.workflow_draft(actor=officer, procedure=procedure, agency=agency)
@@ -489,7 +474,7 @@ def _clone(request, officer, version: Version):  # type: ignore[no-untyped-def]
     """Start this agency's draft again from another agency's published version, bound to this agency's
     departments of the same kind."""
     sources = {v.pk: v for v in clone_sources(version=version)}
-    source = sources.get(_int(request.POST.get("source")))  # type: ignore[arg-type]
+    source = sources.get(int_or_none(request.POST.get("source")))  # type: ignore[arg-type]
     if source is None:
         return _designer(request, officer, version, error=_("Choose a published workflow to copy."), status=400)
     agency = version.workflow.agency

@@ -5,7 +5,6 @@ these views parse, call one service or selector, and render. docs/focal-officers
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,7 +19,7 @@ from organizations.models import Agency, FocalOfficer, Role
 from organizations.selectors import access_focal_officer_for, agency_list, focal_officers_for
 from organizations.services import focal_officer_end, focal_officer_register, focal_officers_import
 
-from .views import roles_required
+from .views import paginate, roles_required
 
 PAGE_SIZE = 50
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -154,13 +153,11 @@ def focal_list(request, officer):  # type: ignore[no-untyped-def]
         if filter_form.is_valid():
             agency_id = filter_form.cleaned_data["agency"]
     rows = focal_officers_for(actor=officer, agency_id=agency_id)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, rows, size=PAGE_SIZE)
     return render(
         request,
         "backoffice/focal/list.html",
-        {"officer": officer, "filter_form": filter_form, "page": page, "query": query.urlencode()},
+        {"officer": officer, "filter_form": filter_form, "page": page, "query": query},
     )
 
 

@@ -5,7 +5,6 @@ organizations.reorganisation, dossiers.reorganisation and workflows.services; th
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -30,7 +29,7 @@ from workflows.selectors import checklist_for
 from workflows.services import DESIGNER_ROLES, checklist_copy
 
 from .reorganisation_forms import FORMS, ApplyConfirmForm, ChecklistFilterForm, DeleteConfirmForm, KindForm, RecordForm
-from .views import roles_required
+from .views import int_or_none, paginate, roles_required
 
 PAGE_SIZE = 50
 TEMPLATES = "backoffice/reorganisation/"
@@ -44,20 +43,6 @@ checklist_keeper_required = roles_required(
 )
 
 
-def _int(value) -> int | None:  # type: ignore[no-untyped-def]
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _paginate(request, queryset):  # type: ignore[no-untyped-def]
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
 # The list and the recording forms -----------------------------------------------------------------------------
 
 
@@ -66,7 +51,7 @@ def _record_form(form_class: type[RecordForm], data=None, *, initial=None) -> Re
     source = data if data is not None else initial or {}
     departments = None
     if form_class.departments_of:
-        departments = departments_for_reorganisation(agency_id=_int(source.get(form_class.departments_of)))
+        departments = departments_for_reorganisation(agency_id=int_or_none(source.get(form_class.departments_of)))
     form = form_class(
         data,
         initial=initial,
@@ -117,7 +102,7 @@ def reorganisations(request, officer):  # type: ignore[no-untyped-def]
     else:
         initial = {form_class.departments_of: request.GET.get(form_class.departments_of)}
         form = _record_form(form_class, initial=initial if form_class.departments_of else None)
-    page, query = _paginate(request, reorganisations_list())
+    page, query = paginate(request, reorganisations_list(), size=PAGE_SIZE)
     context = {
         "officer": officer,
         "page": page,
@@ -204,7 +189,7 @@ def _checklist_page(request, officer, *, agency_id: int | None = None, report=No
         agency_id = filter_form.cleaned_data["agency"] if filter_form.is_valid() else None
         agency = filter_form.agency_by_pk.get(agency_id) if agency_id else None  # type: ignore[arg-type]
     items = checklist_for(actor=officer, agency_id=agency_id).select_related("done_by")
-    page, query = _paginate(request, items)
+    page, query = paginate(request, items, size=PAGE_SIZE)
     context = {
         "officer": officer,
         "filter_form": filter_form,
@@ -228,14 +213,14 @@ def checklist_copy_now(request, officer):  # type: ignore[no-untyped-def]
     """Copy the former agency's workflow: for one item (``item``), or for every open item of an agency (the bulk
     buttons); with ``publish``, publish each copy that passes the check."""
     publish = request.POST.get("publish") == "1"
-    item_id = _int(request.POST.get("item"))
+    item_id = int_or_none(request.POST.get("item"))
     if item_id is not None:
         item = checklist_for(actor=officer).filter(pk=item_id).select_related("agency").first()
         if item is None:
             raise Http404(_("No such checklist item."))
         agency, item_ids = item.agency, [item.pk]
     elif officer.role == Role.PROVINCE_ADMIN:
-        agency = Agency.objects.filter(pk=_int(request.POST.get("agency"))).first()
+        agency = Agency.objects.filter(pk=int_or_none(request.POST.get("agency"))).first()
         if agency is None:
             raise Http404(_("Choose the agency whose workflows are copied."))
         item_ids = None

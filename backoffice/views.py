@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.forms.forms import NON_FIELD_ERRORS
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -93,6 +94,22 @@ def officer_required(view):  # type: ignore[no-untyped-def]
         return view(request, officer, *args, **kwargs)
 
     return wrapper
+
+
+def int_or_none(value) -> int | None:  # type: ignore[no-untyped-def]
+    """A posted or queried id, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def paginate(request, rows, *, size: int = 50, param: str = "page") -> tuple[Page, str]:  # type: ignore[no-untyped-def]
+    """One page of ``rows`` and the query string of the other parameters, for the pager's links."""
+    page = Paginator(rows, size).get_page(request.GET.get(param))
+    query = request.GET.copy()
+    query.pop(param, None)
+    return page, query.urlencode()
 
 
 def refused(request, officer, message: str):  # type: ignore[no-untyped-def]
