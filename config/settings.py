@@ -116,6 +116,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django turns psycopg's prepared statements off (prepare_threshold None), which also ignores an explicit
+# ``prepare=True``. Django's own cursors bind client-side and never prepare whatever this says; a threshold this high
+# prepares nothing implicitly either, so only the statements asked for are (the public lookup, dossiers.selectors).
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000_000
 # Name of the throw-away database the test suite creates (default: test_<name>).
 DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default="") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -123,7 +127,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="angiang"),
     }

@@ -4,9 +4,11 @@ import datetime as dt
 import hashlib
 import time
 from functools import cache
+from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,17 +27,32 @@ def _client(url: str) -> redis.Redis:
 def hit(*, scope: str, client: str, limit: int, window: int = 60) -> int | None:
     """Count one request; None while within ``limit`` per ``window`` seconds, else the seconds to wait."""
     now = time.time()
-    slot = int(now // window)
-    key = f"rl:{scope}:{client}:{slot}"
-    client = _client(settings.REDIS_URL)
-    count = client.incr(key)
+    key = _window_key(scope, client, now, window)
+    redis_client = _client(settings.REDIS_URL)
+    count = redis_client.incr(key)
     if count == 1:
         # The key names its own window, so even if this never ran (a crash right after INCR) the counter could
         # not block anyone: the next window counts under a new key. The TTL only reclaims the memory.
-        client.expire(key, window + 1)
+        redis_client.expire(key, window + 1)
+    return _wait(count, limit, now, window)
+
+
+def hit_and_get(*, scope: str, client: str, limit: int, key: str, window: int = 60) -> tuple[int | None, Any]:
+    """``hit``, and the default cache's entry ``key``, in one round trip to Redis: (seconds to wait or None, the
+    entry or None). For a request that is counted and then answered from the cache."""
+    now = time.time()
+    count, value = django_cache.count_and_get(counter=_window_key(scope, client, now, window), ttl=window + 1, key=key)
+    return _wait(count, limit, now, window), value
+
+
+def _window_key(scope: str, client: str, now: float, window: int) -> str:
+    return f"rl:{scope}:{client}:{int(now // window)}"
+
+
+def _wait(count: int, limit: int, now: float, window: int) -> int | None:
     if count <= limit:
         return None
-    return max(1, int((slot + 1) * window - now + 0.999))
+    return max(1, int((int(now // window) + 1) * window - now + 0.999))
 
 
 # -- Failed sign-ins -------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -95,18 +96,9 @@ def public_page_cache_key(*, code: str, language: str) -> str:
     return f"lookup-page:{language}:{code}"
 
 
-def public_api_cache_key(*, code: str, language: str) -> str:
-    """Where the public lookup API keeps the body of a dossier's answer (see api.fastpath); forgotten likewise."""
-    return f"lookup-api:{language}:{code}"
-
-
 def public_cache_keys(*, code: str) -> list[str]:
     """Every cached public copy of a dossier, in every language: what a change of the dossier makes stale."""
-    return [
-        key(code=code, language=language)
-        for language, _name in settings.LANGUAGES
-        for key in (public_page_cache_key, public_api_cache_key)
-    ]
+    return [public_page_cache_key(code=code, language=language) for language, _name in settings.LANGUAGES]
 
 
 @dataclass(frozen=True)
@@ -134,10 +126,12 @@ FROM dossiers_dossier WHERE code = %s AND status <> %s
 def dossier_public_view(*, code: str) -> PublicView:
     if not CODE_PATTERN.match(code or ""):
         raise NotFound(_("“%(code)s” is not a dossier code.") % {"code": code[:60]}, code="malformed_code")
-    # A prepared statement on the driver's own connection: Django's cursors bind parameters client-side, so
-    # PostgreSQL would plan this query again on every request (planning costs more than running it).
+    # A prepared statement, through a server-side binding cursor on the driver's own connection: Django's cursors
+    # bind parameters client-side and never prepare, so PostgreSQL would plan this query again on every request
+    # (planning costs more than running it). Needs the connection's prepare_threshold set (config/settings.py).
     connection.ensure_connection()
-    row = connection.connection.execute(_PUBLIC_SQL, [code, int(Status.REFUSED)], prepare=True).fetchone()
+    with psycopg.Cursor(connection.connection) as cursor:
+        row = cursor.execute(_PUBLIC_SQL, [code, int(Status.REFUSED)], prepare=True).fetchone()
     if row is None:
         raise NotFound(_("No dossier has the code “%(code)s”.") % {"code": code}, code="dossier_not_found")
     code, status, name, organisation, received, submitted, appointment, receiving, departments = row

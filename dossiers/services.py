@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +20,7 @@ from core.files import sniff_content_type
 from core.identity import personal_id_errors
 from core.models import OutboxMessage
 from core.outbox import outbox_write
-from core.ratelimit import hit
+from core.ratelimit import hit, hit_and_get
 from core.selectors import calendar_for
 from organizations.models import AdministrativeUnit, Agency, Role, Staff
 from organizations.selectors import agency_current
@@ -101,6 +102,12 @@ def lookup_budget_spend(*, client: str) -> int | None:
     """Count one public lookup by this client (page or API alike, so that dossier codes cannot be enumerated by
     switching between them); None while within LOOKUP_RATE_PER_MINUTE, else the seconds to wait."""
     return hit(scope="lookup", client=client, limit=settings.LOOKUP_RATE_PER_MINUTE)
+
+
+def lookup_budget_spend_and_read(*, client: str, cache_key: str) -> tuple[int | None, Any]:
+    """``lookup_budget_spend`` and the cached answer under ``cache_key`` (see ``selectors.public_cache_keys``) in
+    one round trip to Redis: (None or the seconds to wait, the cached answer or None)."""
+    return hit_and_get(scope="lookup", client=client, limit=settings.LOOKUP_RATE_PER_MINUTE, key=cache_key)
 
 
 def dossier_code_format(*, agency_identifier: str, day: dt.date, number: int) -> str:

@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http.cookie import parse_cookie
 
 from core.middleware import SECURITY_HEADERS, allowed_host, language_from_cookies
 from dossiers.models import CODE_PATTERN
 from dossiers.selectors import public_page_cache_key
-from dossiers.services import lookup_budget_spend
+from dossiers.services import lookup_budget_spend_and_read
 
 PREFIX = "/tra-cuu/"
 COUNTED = "angiang.lookup_counted"  # set in the WSGI environ once the request was counted against the limit
@@ -42,9 +41,12 @@ class LookupPageFastPath:
         if not CODE_PATTERN.match(code) or not cacheable(cookies) or allowed_host(environ) is None:
             return self.app(environ, start_response)
         language = language_from_cookies(cookies)
-        wait = lookup_budget_spend(client=environ.get("REMOTE_ADDR", "unknown"))
+        wait, html = lookup_budget_spend_and_read(
+            client=environ.get("REMOTE_ADDR", "unknown"), cache_key=public_page_cache_key(code=code, language=language)
+        )
         environ[COUNTED] = True
-        html = None if wait is not None else cache.get(public_page_cache_key(code=code, language=language))
+        if wait is not None:
+            html = None
         if html is None:  # over the limit (Django answers 429 in the visitor's language) or not cached yet
             environ["angiang.lookup_wait"] = wait
             return self.app(environ, start_response)

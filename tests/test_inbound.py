@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from core.models import OutboxMessage
 from dossiers.models import Dossier, Event, Status
-from dossiers.selectors import public_api_cache_key, public_page_cache_key
+from dossiers.selectors import public_page_cache_key
 from dossiers.services import dossier_receive
 from organizations.models import Agency
 from procedures.models import Procedure
@@ -193,7 +193,6 @@ def test_a_later_push_adds_only_new_progress_and_forgets_the_cached_lookup(
     code = first["MaHoSo"]
     assert Client().get(f"/tra-cuu/{code}/").status_code == 200
     assert cache.get(public_page_cache_key(code=code, language="vi")) is not None
-    cache.set(public_api_cache_key(code=code, language="vi"), b"{}")
 
     later = payload(
         agency,
@@ -230,7 +229,6 @@ def test_a_later_push_adds_only_new_progress_and_forgets_the_cached_lookup(
         ("Đã trả kết quả", 9, 10),
     ]
     assert cache.get(public_page_cache_key(code=code, language="vi")) is None
-    assert cache.get(public_api_cache_key(code=code, language="vi")) is None
     assert InboundReceipt.objects.get(idempotency_key="bca-2").payload["KetQua"][0]["MaGiayTo"] == "KS-0001"
 
 

@@ -1,15 +1,18 @@
 """The WSGI entry point answers the public lookup itself; its answers must equal the DRF view's."""
 
+import datetime as dt
 import io
 import json
 import sys
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from config.wsgi import application
+from dossiers.selectors import dossier_public_view
 from dossiers.services import dossier_receive
 
 from .dossier_helpers import intake, officer
@@ -123,27 +126,31 @@ def test_the_page_counts_each_request_once_and_answers_429():
 
 
 @override_settings(ALLOWED_HOSTS=["testserver", "other.test"])
-def test_the_api_answer_is_cached_per_language_and_forgotten_when_the_dossier_changes():
-    from dossiers.models import Status
-    from dossiers.services import event_record
+def test_the_api_answers_from_the_database_so_a_change_shows_at_once():
+    from dossiers.models import Dossier
 
-    clerk = officer()
-    dossier = dossier_receive(officer=clerk, intake=intake())
+    dossier = dossier_receive(officer=officer(), intake=intake())
     reference = APIClient(REMOTE_ADDR="127.0.0.8").get(f"/api/v1/lookup/{dossier.code}/").json()
-    first = json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2])  # from the database, then cached
-    assert first == reference
-    assert cache.get(f"lookup-api:vi:{dossier.code}") is not None
-    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2]) == reference  # from the cache
-    # The QR address follows the host asked, even from the cached copy.
+    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2]) == reference
+    # The QR address follows the host asked.
     other = json.loads(call(f"/api/v1/lookup/{dossier.code}/", host="other.test")[2])
     assert other["qr"] == reference["qr"].replace("testserver", "other.test")
     assert {k: v for k, v in other.items() if k != "qr"} == {k: v for k, v in reference.items() if k != "qr"}
 
-    # A cached copy is what is served: prove it by planting one, then prove a change forgets it.
-    cache.set(f"lookup-api:vi:{dossier.code}", b'{"code":"X","valid":false}')
-    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2])["code"] == "X"
-    dossier.status = Status.IN_PROCESS
-    dossier.save(update_fields=["status"])
-    event_record(dossier=dossier, action="process", actor=clerk, status_from=Status.ACCEPTED)
-    assert cache.get(f"lookup-api:vi:{dossier.code}") is None
-    assert json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2]) == reference
+    # Nothing is kept between requests: a new appointment is what the next request shows.
+    Dossier.objects.filter(pk=dossier.pk).update(appointment_at=dossier.appointment_at + dt.timedelta(days=3))
+    after = json.loads(call(f"/api/v1/lookup/{dossier.code}/")[2])
+    assert after["appointment_at"] != reference["appointment_at"]
+    assert after == APIClient(REMOTE_ADDR="127.0.0.8").get(f"/api/v1/lookup/{dossier.code}/").json()
+
+
+def test_the_lookup_query_is_a_prepared_statement():
+    """Django turns psycopg's prepared statements off; the lookup asks for one (config/settings.py), so that
+    PostgreSQL plans it once per connection instead of once per request."""
+    dossier = dossier_receive(officer=officer(), intake=intake())
+    assert dossier_public_view(code=dossier.code).code == dossier.code
+    dossier_public_view(code=dossier.code)  # the same statement again, not a second one
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert len(statements) == 1 and "public_departments" in statements[0]
