@@ -131,6 +131,8 @@ class RecordForm(forms.Form):
         return {"effective_date": d["effective_date"], "decision": d["decision"] or "", "note": d["note"] or ""}
 
     def record(self, *, by_user) -> Reorganisation:  # type: ignore[no-untyped-def]
+        """Record the decision through its kind's service; each kind's form below defines it (an abstract method:
+        the page only ever builds those forms)."""
         raise NotImplementedError
 
     def add_domain_error(self, exc: DomainError) -> None:
