@@ -154,3 +154,15 @@ def test_the_lookup_query_is_a_prepared_statement():
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [row[0] for row in cursor.fetchall()]
     assert len(statements) == 1 and "public_departments" in statements[0]
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"], LOOKUP_RATE_PER_MINUTE=4)
+def test_the_page_and_the_api_fast_paths_spend_one_budget():
+    """The page counts with ``hit_and_get`` (the cache's Redis client), the API with ``hit`` (the rate limit's own):
+    both under the same key, so switching between them gives no extra lookups."""
+    dossier = dossier_receive(officer=officer(), intake=intake())
+    statuses = [call(f"/api/v1/lookup/{dossier.code}/")[0] for _ in range(2)]
+    statuses += [call(f"/tra-cuu/{dossier.code}/")[0] for _ in range(2)]
+    assert statuses == ["200 OK"] * 4
+    assert call(f"/api/v1/lookup/{dossier.code}/")[0].startswith("429")
+    assert call(f"/tra-cuu/{dossier.code}/")[0].startswith("429")
